@@ -1,0 +1,97 @@
+"""Shared fixtures: the test world with named personas, clients logged in as them,
+and a guard that no CPR number ever reaches an application log."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+from tests.support.world import World, build_world
+from tovholder.children.cpr import CPR_PATTERN
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_quiet(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SECURE_SSL_REDIRECT = False
+    settings.OUTBOX_DIR = tmp_path / "outbox"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+class _CollectAll(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_cpr_in_logs():
+    """Every test doubles as a log audit: a CPR number in any log record fails it."""
+    handler = _CollectAll()
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+    offenders = []
+    for record in handler.records:
+        if record.name.startswith("django.db.backends"):
+            continue  # SQL echo with bound parameters is off in production; not an app log
+        try:
+            text = record.getMessage()
+        except Exception:
+            text = str(record.msg)
+        if record.exc_text:
+            text += record.exc_text
+        if CPR_PATTERN.search(text):
+            offenders.append(f"{record.name}: {CPR_PATTERN.sub('[CPR]', text)[:200]}")
+    assert not offenders, f"CPR number in application log: {offenders}"
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def login(client):
+    """login('lars') → a test client signed in as that persona."""
+    from django.test import Client
+
+    from tests.support.world import PASSWORD
+
+    clients = {}
+
+    def _login(username: str | None) -> Client:
+        if username is None:
+            return Client()
+        if username not in clients:
+            c = Client()
+            assert c.login(username=username, password=PASSWORD), username
+            clients[username] = c
+        return clients[username]
+
+    return _login
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        return
+    import shutil
+
+    if shutil.which("chromium") is None:
+        skip = pytest.mark.skip(reason="browser test: chromium is not installed")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip)

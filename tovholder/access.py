@@ -1,0 +1,186 @@
+"""The one access policy: who may see or do what on a case.
+
+Every page, API path, export and attachment goes through `case_grant` (usually via
+`require_case`). No grant means 404, never 403: an outsider must not learn that a case
+exists. Access is computed from the database on every request, so a role that ends
+loses access on the next request.
+
+Bases of access (DOMAIN.md, issue 2):
+- team: the lead professional and named participants (open CaseTeamMember rows);
+- committee: members of the coordination committee of the case's municipality, only for
+  cases that reached the committee (consent complete) or were decided by it;
+- principal: the leader of the child's school, only for own pupil's case on the agenda;
+- inbox: the inbox keepers of the case's municipality, intake data only;
+- referrer: staff of the unit that referred the case, what they sent and the replies;
+- administrator: configuration only, never case content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from tovholder.audit.actor import Actor
+from tovholder.audit.models import AuditEvent
+from tovholder.audit.services import audit_record
+from tovholder.cases.models import Case, CaseTeamMember, TeamRole
+from tovholder.organisations.models import Membership, Unit, User
+
+
+class Scope:
+    """What a grant lets its holder see. Views ask for the scope they show."""
+
+    CASE = "case"  # the case content: child, plan, meetings, notes
+    INTAKE = "intake"  # the child's identity, custody holders, referral, consent status
+    THREAD = "thread"  # the referral messages and the replies to the referrer
+    AUDIT = "audit"  # the case's audit trail
+    MANAGE = "manage"  # act as lead professional: meetings, plan, handover
+
+
+class Basis:
+    LEAD = "lead"
+    TEAM = "team"
+    COMMITTEE = "committee"
+    PRINCIPAL = "principal"
+    INBOX = "inbox"
+    REFERRER = "referrer"
+    ADMINISTRATOR = "administrator"
+    SYSTEM = "system"
+
+
+SCOPES: dict[str, frozenset[str]] = {
+    Basis.LEAD: frozenset({Scope.CASE, Scope.INTAKE, Scope.THREAD, Scope.AUDIT, Scope.MANAGE}),
+    Basis.TEAM: frozenset({Scope.CASE, Scope.INTAKE, Scope.THREAD, Scope.AUDIT}),
+    Basis.COMMITTEE: frozenset({Scope.CASE, Scope.INTAKE, Scope.THREAD, Scope.AUDIT}),
+    Basis.PRINCIPAL: frozenset({Scope.CASE, Scope.INTAKE}),
+    Basis.INBOX: frozenset({Scope.INTAKE, Scope.THREAD}),
+    Basis.REFERRER: frozenset({Scope.THREAD}),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    basis: str
+    unit: Unit | None
+
+    def allows(self, scope: str) -> bool:
+        return scope in SCOPES.get(self.basis, frozenset())
+
+    def actor(self, user: User) -> Actor:
+        return Actor(user=user, unit=self.unit)
+
+
+def _memberships(user: User) -> QuerySet[Membership]:
+    return Membership.objects.active().filter(user=user).select_related("unit")
+
+
+def reached_committee(case: Case) -> bool:
+    return case.consent_completed_at is not None or case.committee_decided_at is not None
+
+
+def case_grants(user: User, case: Case) -> list[Grant]:
+    """Every basis on which `user` may access `case`, strongest first."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    grants: list[Grant] = []
+    for member in CaseTeamMember.objects.filter(case=case, user=user, ended_at__isnull=True).select_related("unit"):
+        grants.append(Grant(Basis.LEAD if member.role == TeamRole.LEAD else Basis.TEAM, member.unit))
+    for membership in _memberships(user):
+        unit = membership.unit
+        if unit.kind == Unit.Kind.COMMITTEE and unit.municipality_id == case.municipality_id:
+            if membership.role in (Membership.Role.COMMITTEE_MEMBER, Membership.Role.COMMITTEE_CHAIR):
+                if reached_committee(case):
+                    grants.append(Grant(Basis.COMMITTEE, unit))
+        elif unit.kind == Unit.Kind.SCHOOL and membership.role == Membership.Role.LEADER:
+            if case.child.school_id == unit.pk and reached_committee(case) and case.is_open:
+                grants.append(Grant(Basis.PRINCIPAL, unit))
+        elif unit.kind == Unit.Kind.SINGLE_ENTRY and membership.role == Membership.Role.INBOX_KEEPER:
+            if unit.municipality_id == case.municipality_id:
+                grants.append(Grant(Basis.INBOX, unit))
+        if case.referrer_unit_id is not None and unit.pk == case.referrer_unit_id:
+            grants.append(Grant(Basis.REFERRER, unit))
+    order = [Basis.LEAD, Basis.TEAM, Basis.COMMITTEE, Basis.PRINCIPAL, Basis.INBOX, Basis.REFERRER]
+    grants.sort(key=lambda g: order.index(g.basis))
+    return grants
+
+
+def case_grant(user: User, case: Case, scope: str = Scope.CASE) -> Grant | None:
+    for grant in case_grants(user, case):
+        if grant.allows(scope):
+            return grant
+    return None
+
+
+def require_case(
+    user: User,
+    case_id: int,
+    *,
+    scope: str = Scope.CASE,
+    audit: str | None = AuditEvent.Action.VIEW,
+    summary: str = "Forløbet vist",
+) -> tuple[Case, Grant]:
+    """Fetch a case the user may see in `scope`, or raise 404. Audits the read."""
+    case = (
+        Case.objects.select_related("child", "municipality", "referrer_unit", "child__school")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    grant = case_grant(user, case, scope)
+    if grant is None:
+        raise Http404
+    if audit:
+        audit_record(actor=grant.actor(user), action=audit, basis=grant.basis, case=case, obj=case,
+                     summary=summary)
+    return case, grant
+
+
+def team_cases(user: User) -> QuerySet[Case]:
+    """Cases where the user has an open role on the team ("Mine forløb")."""
+    return Case.objects.filter(
+        Exists(CaseTeamMember.objects.filter(case=OuterRef("pk"), user=user, ended_at__isnull=True))
+    )
+
+
+def municipalities_where(user: User, *, unit_kind: str, roles: tuple[str, ...]) -> list[int]:
+    return list(
+        _memberships(user)
+        .filter(unit__kind=unit_kind, role__in=roles)
+        .values_list("unit__municipality_id", flat=True)
+    )
+
+
+def inbox_municipalities(user: User) -> list[int]:
+    return municipalities_where(user, unit_kind=Unit.Kind.SINGLE_ENTRY, roles=(Membership.Role.INBOX_KEEPER,))
+
+
+def committee_municipalities(user: User, *, chair_only: bool = False) -> list[int]:
+    roles = (Membership.Role.COMMITTEE_CHAIR,) if chair_only else (
+        Membership.Role.COMMITTEE_MEMBER, Membership.Role.COMMITTEE_CHAIR)
+    return municipalities_where(user, unit_kind=Unit.Kind.COMMITTEE, roles=roles)
+
+
+def is_administrator(user: User) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or _memberships(user).filter(role=Membership.Role.ADMINISTRATOR).exists()
+    )
+
+
+def visible_cases_q(user: User) -> Q:
+    """SQL filter matching `case_grants` for lists and search (any scope)."""
+    memberships = list(_memberships(user))
+    q = Q(Exists(CaseTeamMember.objects.filter(case=OuterRef("pk"), user=user, ended_at__isnull=True)))
+    reached = Q(consent_completed_at__isnull=False) | Q(committee_decided_at__isnull=False)
+    for m in memberships:
+        u = m.unit
+        if u.kind == Unit.Kind.COMMITTEE and m.role in (Membership.Role.COMMITTEE_MEMBER, Membership.Role.COMMITTEE_CHAIR):
+            q |= Q(municipality_id=u.municipality_id) & reached
+        elif u.kind == Unit.Kind.SCHOOL and m.role == Membership.Role.LEADER:
+            q |= Q(child__school_id=u.pk) & reached & ~Q(stage="closed")
+        elif u.kind == Unit.Kind.SINGLE_ENTRY and m.role == Membership.Role.INBOX_KEEPER:
+            q |= Q(municipality_id=u.municipality_id)
+        q |= Q(referrer_unit_id=u.pk)
+    return q

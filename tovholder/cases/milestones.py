@@ -1,0 +1,23 @@
+"""The committee clock as the case itself records it (8 working days from consent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tovholder.cases.models import Case
+from tovholder.deadlines.clocks import Clock, Rules
+from tovholder.deadlines.milestones import Milestone
+from tovholder.deadlines.workdays import local_date
+
+
+def committee_milestone(case: Case, rules: Rules, today: dt.date) -> list[Milestone]:
+    if case.consent_completed_at is None:
+        return []
+    return [
+        Milestone(
+            clock=Clock.COMMITTEE,
+            due=rules.committee_due(case.consent_completed_at),
+            met_on=local_date(case.committee_decided_at) if case.committee_decided_at else None,
+            exempt=case.exempt_from_deadlines,
+        )
+    ]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ChildrenConfig(AppConfig):
+    name = "tovholder.children"
+    verbose_name = "Børn og familier"

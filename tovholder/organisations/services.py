@@ -1,0 +1,76 @@
+"""Configuration changes: municipalities, units, staff and memberships (administrators)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from tovholder.audit.actor import Actor
+from tovholder.audit.models import AuditEvent
+from tovholder.audit.services import audit_record
+from tovholder.organisations.models import Membership, Municipality, Region, Unit, User
+
+CONFIG = "administrator"
+
+
+@transaction.atomic
+def municipality_create(*, actor: Actor, region: Region, name: str, code: str, **settings) -> Municipality:
+    municipality = Municipality(region=region, name=name, code=code, **settings)
+    municipality.full_clean()
+    municipality.save()
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis=CONFIG, obj=municipality,
+                 summary=f"Kommune oprettet: {name}")
+    return municipality
+
+
+@transaction.atomic
+def unit_create(
+    *, actor: Actor, kind: str, name: str, region: Region, municipality: Municipality | None = None,
+    sor_id: str = "", gln: str = "", phone: str = "", email: str = "", address: str = "",
+) -> Unit:
+    unit = Unit(kind=kind, name=name, region=region, municipality=municipality, sor_id=sor_id, gln=gln,
+                phone=phone, email=email, address=address)
+    unit.full_clean()
+    unit.save()
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis=CONFIG, obj=unit,
+                 summary=f"Enhed oprettet: {name}")
+    return unit
+
+
+@transaction.atomic
+def staff_create(
+    *, actor: Actor, username: str, first_name: str, last_name: str, email: str = "", title: str = "",
+    phone: str = "", password: str | None = None,
+) -> User:
+    user = User(username=username, first_name=first_name, last_name=last_name, email=email, title=title,
+                phone=phone)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis=CONFIG, obj=user,
+                 summary=f"Medarbejder oprettet: {user}")
+    return user
+
+
+@transaction.atomic
+def membership_grant(*, actor: Actor, user: User, unit: Unit, role: str) -> Membership:
+    membership = Membership(user=user, unit=unit, role=role)
+    membership.full_clean()
+    membership.save()
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis=CONFIG, obj=membership,
+                 summary=f"{user}: {membership.get_role_display()} i {unit}")
+    return membership
+
+
+@transaction.atomic
+def membership_end(*, actor: Actor, membership: Membership) -> Membership:
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.ended_at is None:
+        membership.ended_at = timezone.now()
+        membership.save(update_fields=["ended_at"])
+        audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis=CONFIG, obj=membership,
+                     summary=f"{membership.user}: rolle ophørt i {membership.unit}")
+    return membership

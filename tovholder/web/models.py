@@ -1,0 +1,10 @@
+from django.db import models
+from django.utils import timezone
+
+
+class LoginFailure(models.Model):
+    """Failed logins, kept in the database so throttling holds across app servers."""
+
+    username_key = models.CharField(max_length=64, db_index=True)
+    address = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
