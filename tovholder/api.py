@@ -3,6 +3,11 @@
 from ninja import NinjaAPI
 
 from tovholder.cases.api import router as cases_router
+from tovholder.committee.api import router as committee_router
+from tovholder.consent.api import router as consent_router
+from tovholder.inbox.api import router as inbox_router
+from tovholder.letters.api import router as letters_router
+from tovholder.pathway.api import router as pathway_router
 
 api = NinjaAPI(
     title="Tovholder API",
@@ -12,3 +17,8 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/", cases_router)
+api.add_router("/", inbox_router)
+api.add_router("/", consent_router)
+api.add_router("/", letters_router)
+api.add_router("/", committee_router)
+api.add_router("/", pathway_router)

@@ -135,3 +135,16 @@ def case_team_end(*, actor: Actor, basis: str, member: CaseTeamMember) -> CaseTe
         audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis=basis, case=case, obj=member,
                      summary=f"{member.user} har ikke længere en rolle i forløbet")
     return member
+
+
+@transaction.atomic
+def notice_send(*, actor: Actor, case: Case, users, text: str, url: str = "") -> list:
+    from tovholder.cases.models import Notice
+
+    notices = Notice.objects.bulk_create(
+        Notice(user=u, case=case, text=text[:500], url=url) for u in {u.pk: u for u in users}.values()
+    )
+    if notices:
+        audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis="system", case=case,
+                     summary=f"Besked til {len(notices)} fagperson(er): {text[:120]}")
+    return notices

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class InboxConfig(AppConfig):
+    name = "tovholder.inbox"
+    verbose_name = "Én indgang"
