@@ -59,6 +59,19 @@ def no_cpr_in_logs():
     assert not offenders, f"CPR number in application log: {offenders}"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Transactional tests flush the database between tests. PostgreSQL flushes with
+    TRUNCATE (the audit triggers watch rows, not truncation); SQLite deletes rows, so the
+    throwaway test database drops only the audit delete trigger. Updates stay blocked."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+
+
 @pytest.fixture
 def world(db) -> World:
     return build_world()
@@ -95,3 +108,6 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "browser" in item.keywords:
                 item.add_marker(skip)
+
+
+from tests.support.browser import page  # noqa: E402,F401  (fixture)
