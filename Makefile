@@ -25,7 +25,7 @@ setup: $(STAMP) messages
 
 messages:
 	@if command -v msgfmt >/dev/null 2>&1; then \
-	  for po in tovholder/locale/*/LC_MESSAGES/django.po; do [ -f "$$po" ] && msgfmt -o "$${po%.po}.mo" "$$po"; done; \
+	  for po in tovholder/locale/*/LC_MESSAGES/django.po; do if [ -f "$$po" ]; then msgfmt -o "$${po%.po}.mo" "$$po"; fi; done; \
 	else echo "msgfmt not found: using the committed .mo files"; fi
 
 run: setup
