@@ -5,7 +5,9 @@ from ninja import NinjaAPI
 from tovholder.cases.api import router as cases_router
 from tovholder.committee.api import router as committee_router
 from tovholder.consent.api import router as consent_router
+from tovholder.consultation.api import router as consultation_router
 from tovholder.inbox.api import router as inbox_router
+from tovholder.insight.api import router as insight_router
 from tovholder.letters.api import router as letters_router
 from tovholder.pathway.api import router as pathway_router
 
@@ -22,3 +24,5 @@ api.add_router("/", consent_router)
 api.add_router("/", letters_router)
 api.add_router("/", committee_router)
 api.add_router("/", pathway_router)
+api.add_router("/", consultation_router)
+api.add_router("/", insight_router)

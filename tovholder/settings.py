@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "tovholder.consent",
     "tovholder.committee",
     "tovholder.pathway",
+    "tovholder.consultation",
+    "tovholder.insight",
     "tovholder.web",
     "tovholder.worker",
     "tovholder.demo",

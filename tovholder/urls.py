@@ -10,5 +10,7 @@ urlpatterns = [
     path("breve/", include("tovholder.letters.urls")),
     path("udvalg/", include("tovholder.committee.urls")),
     path("handleplan/", include("tovholder.pathway.urls")),
+    path("sparring/", include("tovholder.consultation.urls")),
+    path("indsigt/", include("tovholder.insight.urls")),
     path("api/", api.urls),
 ]
