@@ -1,5 +1,12 @@
 from tests.support.routes import Route, everyone
 
+def notice_for_lars(world) -> int:
+    from tovholder.audit.actor import Actor
+    from tovholder.cases.services import notice_send
+
+    return notice_send(actor=Actor(system="test"), case=world.case, users=[world.user("lars")], text="Test")[0].pk
+
+
 CASE = lambda w: {"case_id": w.case.pk}  # noqa: E731
 # world.case: Syddjurs, past the committee (awaiting start), lead lars, participant maria,
 # referred by anne's practice, the child goes to pia's school.
@@ -12,6 +19,9 @@ ROUTES = [
     Route("cases:home", allowed=everyone(200)),
     Route("cases:detail", CASE, allowed=CASE_READERS),
     Route("cases:audit", CASE, allowed={"lars": 200, "maria": 200, "karen": 200, "mads": 200}),
+    Route("cases:notice_read", lambda w: {"notice_id": notice_for_lars(w)}, method="POST", allowed={"lars": 302}),
+    Route("web:configuration", allowed={"admin": 200}),
+    Route("web:municipality_settings", lambda w: {"code": "706"}, allowed={"admin": 200}),
     Route("GET /api/cases", allowed=everyone(200)),
     Route("GET /api/cases/{case_id}", CASE, allowed={k: v for k, v in CASE_READERS.items() if k != "ida"}),
     Route("GET /api/cases/{case_id}/audit", CASE, allowed={"lars": 200, "maria": 200, "karen": 200, "mads": 200}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from tovholder.access import team_cases
-from tovholder.cases.models import Case, CaseTeamMember, TeamRole
+from tovholder.cases.models import Case, CaseTeamMember, Notice, TeamRole
 from tovholder.organisations.models import User
 
 
@@ -30,3 +30,7 @@ def my_cases(*, user: User, include_closed: bool = False) -> QuerySet[Case]:
 
 def case_team(*, case: Case) -> QuerySet[CaseTeamMember]:
     return case.team.filter(ended_at__isnull=True).select_related("user", "unit").order_by("role", "started_at")
+
+
+def unread_notices(*, user: User) -> QuerySet[Notice]:
+    return Notice.objects.filter(user=user, read_at__isnull=True).select_related("case__child")

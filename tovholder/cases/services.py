@@ -148,3 +148,10 @@ def notice_send(*, actor: Actor, case: Case, users, text: str, url: str = "") ->
         audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis="system", case=case,
                      summary=f"Besked til {len(notices)} fagperson(er): {text[:120]}")
     return notices
+
+
+@transaction.atomic
+def notice_mark_read(*, actor: Actor, notice) -> None:
+    from tovholder.cases.models import Notice
+
+    Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())

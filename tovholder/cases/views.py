@@ -2,14 +2,18 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 from django.utils import timezone
 
 from tovholder.access import Basis, Scope, require_case
 from tovholder.audit.models import AuditEvent
 from tovholder.audit.selectors import audit_for_case
 from tovholder.audit.services import audit_record_many
-from tovholder.cases.selectors import case_team, my_cases
+from tovholder.audit.actor import Actor
+from tovholder.cases.models import Notice
+from tovholder.cases.selectors import case_team, my_cases, unread_notices
+from tovholder.cases.services import notice_mark_read
 from tovholder.deadlines.clocks import CLOCK_LABELS
 from tovholder.deadlines.milestones import case_milestones
 
@@ -19,8 +23,6 @@ def home(request):
     cases = list(my_cases(user=request.user))
     if cases:
         # The list shows children's names: that is a read of personal data, audited per case.
-        from tovholder.audit.actor import Actor
-
         audit_record_many(actor=Actor(user=request.user), action=AuditEvent.Action.SEARCH,
                           basis=Basis.TEAM, cases=cases, criterion="Mine forløb", summary="Vist i Mine forløb")
     today = timezone.localdate()
@@ -33,7 +35,16 @@ def home(request):
         }
         for c in cases
     ]
-    return render(request, "cases/home.html", {"rows": rows, "today": today})
+    notices = list(unread_notices(user=request.user)[:20])
+    return render(request, "cases/home.html", {"rows": rows, "today": today, "notices": notices})
+
+
+@login_required
+@require_POST
+def notice_read(request, notice_id: int):
+    notice = get_object_or_404(Notice, pk=notice_id, user=request.user)
+    notice_mark_read(actor=Actor(user=request.user), notice=notice)
+    return redirect(notice.url or "cases:home")
 
 
 @login_required

@@ -74,3 +74,28 @@ def membership_end(*, actor: Actor, membership: Membership) -> Membership:
         audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis=CONFIG, obj=membership,
                      summary=f"{membership.user}: rolle ophørt i {membership.unit}")
     return membership
+
+
+SETTING_FIELDS = (
+    "closed_constitution_day", "closed_christmas_eve", "closed_new_years_eve", "committee_working_days",
+    "start_meeting_weeks", "intervention_weeks", "first_follow_up_weeks", "consent_answer_days",
+    "consent_reminder_days", "consent_validity_days",
+)
+
+
+@transaction.atomic
+def municipality_change_settings(*, actor: Actor, municipality: Municipality, **changes) -> Municipality:
+    """Change a municipality's working-day closures and clocks (its realistic deadlines)."""
+    unknown = set(changes) - set(SETTING_FIELDS)
+    if unknown:
+        raise ValueError(f"not a municipality setting: {sorted(unknown)}")
+    municipality = Municipality.objects.select_for_update().get(pk=municipality.pk)
+    before = {f: getattr(municipality, f) for f in changes}
+    for field, value in changes.items():
+        setattr(municipality, field, value)
+    municipality.full_clean()
+    municipality.save(update_fields=list(changes) or None)
+    changed = ", ".join(f"{f}: {before[f]} → {v}" for f, v in changes.items() if before[f] != v)
+    audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis=CONFIG, obj=municipality,
+                 summary=f"Indstillinger ændret for {municipality.name}: {changed or 'ingen ændringer'}"[:300])
+    return municipality

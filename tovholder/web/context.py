@@ -1,13 +1,43 @@
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
 from tovholder import access
+
+# (url name, label, which role opens it). A section whose URL does not exist yet is skipped.
+SECTIONS = [
+    ("inbox:inbox", _("Indgang"), "inbox"),
+    ("consent:waiting", _("Afventer samtykke"), "inbox"),
+    ("committee:agenda", _("Koordinationsudvalget"), "committee"),
+    ("pathway:overview", _("Overblik"), "leader"),
+    ("consultation:home", _("Sparring"), "staff"),
+    ("insight:home", _("Indsigt"), "insight"),
+    ("inbox:directory", _("Hvor sender jeg hen?"), "staff"),
+    ("web:configuration", _("Konfiguration"), "admin"),
+]
 
 
 def navigation(request):
-    """Which sections the signed-in staff member's roles open in the menu."""
+    """The menu: the sections the signed-in staff member's roles open."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "nav_inbox": bool(access.inbox_municipalities(user)),
-        "nav_committee": bool(access.committee_municipalities(user)),
-        "nav_admin": access.is_administrator(user),
-    }
+    roles = {"staff"}
+    if access.inbox_municipalities(user):
+        roles.add("inbox")
+    if access.committee_municipalities(user):
+        roles |= {"committee", "insight"}
+    if access.is_administrator(user):
+        roles |= {"admin", "insight"}
+    if user.memberships.active().filter(role__in=["leader", "committee_chair"]).exists():
+        roles |= {"leader", "insight"}
+    items = []
+    current = request.path
+    for name, label, role in SECTIONS:
+        if role not in roles:
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"url": url, "label": label, "current": current.startswith(url) and url != "/"})
+    return {"nav_items": items}
