@@ -18,6 +18,7 @@ def test_check_deploy_is_clean_with_production_settings():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tovholder.settings", "SECRET_KEY": "p" * 60 + "Q9!z",
            "DEBUG": "False", "SECURE": "True", "ALLOWED_HOSTS": "tovholder.example.dk"}
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
