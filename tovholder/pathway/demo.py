@@ -28,7 +28,15 @@ from django.utils import timezone
 from tovholder.audit.actor import Actor
 from tovholder.cases.models import Case
 from tovholder.deadlines.workdays import COPENHAGEN
-from tovholder.pathway.models import Meeting, MeetingKind, ParentsAgree, Pathway, PlanVersion, RatedBy, Sector
+from tovholder.pathway.models import (
+    Meeting,
+    MeetingKind,
+    ParentsAgree,
+    Pathway,
+    PlanVersion,
+    RatedBy,
+    Sector,
+)
 from tovholder.pathway.services import (
     ExternalParticipant,
     MeetingRecord,

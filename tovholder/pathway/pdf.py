@@ -19,6 +19,12 @@ BRAND = (20, 70, 110)
 RULE = (200, 206, 212)
 
 
+def _period(start: str | None, end: str | None) -> str:
+    if not start and not end:
+        return "—"
+    return f"{_date(start)}–{_date(end) if end else ''}"
+
+
 def _date(iso: str | None) -> str:
     return dt.date.fromisoformat(iso).strftime("%d.%m.%Y") if iso else "—"
 
@@ -124,7 +130,8 @@ def plan_pdf(version, *, case=None) -> bytes:
 
         cpr = mask_cpr(case.child.cpr)
     lead = c["lead"]
-    contact = ", ".join(x for x in [lead["name"], lead["title"], lead["unit"]] if x)
+    contact = ", ".join(x for x in [lead["name"], lead["title"],
+                                    "" if lead["unit"] in (lead["title"] or "") else lead["unit"]] if x)
     reach = ", ".join(x for x in [f"tlf. {lead['phone']}" if lead["phone"] else "",
                                   lead["email"]] if x)
     pdf.facts([
@@ -187,7 +194,7 @@ def plan_pdf(version, *, case=None) -> bytes:
     pdf.heading("Indsatser fra alle sektorer")
     if c["interventions"]:
         rows = [[i["sector_label"] + (f" — {i['unit']}" if i["unit"] else ""), i["description"],
-                 i["kind_label"], f"Trin {i['step']}", f"{_date(i['start_on'])}–{_date(i['end_on']) if i['end_on'] else ''}",
+                 i["kind_label"], f"Trin {i['step']}", _period(i["start_on"], i["end_on"]),
                  i["status_label"]] for i in c["interventions"]]
         pdf.grid(["Sektor og enhed", "Indsats", "Art", "Trin", "Periode", "Status"], rows,
                            (38, 48, 22, 14, 32, 20))

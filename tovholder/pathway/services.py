@@ -78,7 +78,8 @@ def lead_contact(pathway: Pathway) -> str:
     parts = [lead.get_full_name() or lead.username]
     if lead.title:
         parts.append(lead.title)
-    parts.append(pathway.lead_unit.name)
+    if pathway.lead_unit.name not in lead.title:
+        parts.append(pathway.lead_unit.name)
     reach = []
     if lead.phone or pathway.lead_unit.phone:
         reach.append(f"tlf. {lead.phone or pathway.lead_unit.phone}")
@@ -430,7 +431,8 @@ def meeting_record(*, actor: Actor, basis: str, meeting: Meeting | int, record: 
     closing = meeting.kind == MeetingKind.CLOSING
 
     for participant in meeting.participants.all():
-        participant.attended = record.attended.get(participant.pk, False)
+        # Not said: taken as attended (the form always says).
+        participant.attended = record.attended.get(participant.pk, True) if record.attended else True
         participant.save(update_fields=["attended"])
     for ext in record.extra_participants:
         if ext.name.strip():
@@ -764,8 +766,8 @@ def lead_digest_send(*, limit: int = 500) -> int:
     guaranteed by a unique constraint, so running it twice sends nothing twice."""
     today = timezone.localdate()
     done = LeadDigest.objects.filter(day=today).values("user_id")
-    leads = (User.objects.filter(lead_pathways__closed_on__isnull=True, is_active=True)
-             .exclude(pk__in=done).distinct().order_by("pk")[:limit])
+    active_leads = Pathway.objects.filter(closed_on__isnull=True).values("lead_user_id")
+    leads = User.objects.filter(pk__in=active_leads, is_active=True).exclude(pk__in=done).order_by("pk")[:limit]
     sent = 0
     for user in leads:
         items = lead_digest_items(user=user, today=today)
