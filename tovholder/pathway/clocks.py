@@ -40,8 +40,8 @@ def pathway_milestones(case: Case, rules: Rules, today: dt.date) -> list[Milesto
         return Milestone(clock=clock, due=due, met_on=met_on, exempt=exempt or exempt_too,
                          explanation=explained.get((str(clock), due), ""))
 
-    decided = (case.committee_decided_at and rules.start_meeting_due(case.committee_decided_at)) or (
-        pathway.decided_on + dt.timedelta(weeks=rules.start_meeting_weeks))
+    # decided_on is the Copenhagen date of the committee's decision (Rules.start_meeting_due).
+    decided = pathway.decided_on + dt.timedelta(weeks=rules.start_meeting_weeks)
     found = [milestone(Clock.START_MEETING, decided, pathway.start_meeting_on)]
     start = pathway.start_meeting_on
     if start is None:
@@ -49,17 +49,18 @@ def pathway_milestones(case: Case, rules: Rules, today: dt.date) -> list[Milesto
     found.append(milestone(Clock.INTERVENTION, rules.intervention_due(start), pathway.intervention_started_on,
                            exempt_too=not pathway.needs_assessment))
     found.append(milestone(Clock.FIRST_FOLLOW_UP, rules.first_follow_up_due(start), pathway.first_follow_up_on))
+    if pathway.first_follow_up_on is None:
+        return found
     # From the first follow-up on, each meeting's agreed date is the next clock, met by the
-    # next meeting held (a follow-up or the closing meeting).
-    versions = list(PlanVersion.objects.filter(pathway=pathway).order_by("number")
-                    .values_list("meeting_kind", "held_on", "next_meeting_on"))
-    seen_follow_up = False
-    for i, (kind, _held, agreed) in enumerate(versions):
-        seen_follow_up = seen_follow_up or kind == "follow_up"
-        if not seen_follow_up or agreed is None:
-            continue
-        met = versions[i + 1][1] if i + 1 < len(versions) else None
-        found.append(milestone(Clock.NEXT_FOLLOW_UP, agreed, met))
+    # next meeting held. Past ones from the plan's versions; the open one from the pathway's
+    # own fact column, which is what the set-based sweep reads too.
+    versions = list(PlanVersion.objects.filter(pathway=pathway).exclude(meeting_kind="start")
+                    .order_by("number").values_list("held_on", "next_meeting_on"))
+    for (_held, agreed), (next_held, _next) in zip(versions, versions[1:], strict=False):
+        if agreed is not None:
+            found.append(milestone(Clock.NEXT_FOLLOW_UP, agreed, next_held))
+    if pathway.closed_on is None and pathway.next_meeting_on is not None:
+        found.append(milestone(Clock.NEXT_FOLLOW_UP, pathway.next_meeting_on, None))
     return found
 
 
