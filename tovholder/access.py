@@ -184,3 +184,72 @@ def visible_cases_q(user: User) -> Q:
             q |= Q(municipality_id=u.municipality_id)
         q |= Q(referrer_unit_id=u.pk)
     return q
+
+
+# --- Consultation (advising units) ---
+# A consultation (tovholder.consultation) is read on one of three bases; none of them opens
+# anything else of a case (Grant.allows() is False for every case scope):
+# - consultation_asker: the professional who asked, while a member of the asking unit and,
+#   for a consultation about a child, while they may see the case;
+# - consultation_team: those who may see the case of an identified consultation (the lead
+#   professional turns the advice into a plan agreement or a referral);
+# - consultation_advisor: staff of the advising unit — the question and what was attached.
+# An anonymous consultation has no link to a child at all: only its asker and the advising
+# unit can open it.
+
+
+class ConsultationBasis:
+    ASKER = "consultation_asker"
+    TEAM = "consultation_team"
+    ADVISOR = "consultation_advisor"
+
+
+def consultation_grant(user: User, consultation) -> Grant | None:
+    """The basis on which `user` may read `consultation`, or None (then 404)."""
+    from tovholder.consultation.models import ConsultationSubject
+
+    if not user.is_authenticated or not user.is_active:
+        return None
+    units = {m.unit_id: m.unit for m in _memberships(user)}
+    link = ConsultationSubject.objects.filter(consultation_id=consultation.pk).select_related("case").first()
+    case = link.case if link else None
+    case_access = case_grant(user, case, Scope.CASE) if case is not None else None
+    if consultation.asked_by_id == user.pk and consultation.asking_unit_id in units:
+        if case is None or case_access is not None:
+            return Grant(ConsultationBasis.ASKER, units[consultation.asking_unit_id])
+    if case_access is not None:
+        return Grant(ConsultationBasis.TEAM, case_access.unit)
+    if consultation.advising_unit_id in units:
+        return Grant(ConsultationBasis.ADVISOR, units[consultation.advising_unit_id])
+    return None
+
+
+def require_consultation(
+    user: User, consultation_id: int, *, audit: str | None = AuditEvent.Action.VIEW,
+    summary: str = "Sparring vist",
+):
+    """(consultation, grant, case or None) for a consultation the user may read, else 404.
+    The read is audited, on the case when the consultation is about an identified child."""
+    from tovholder.consultation.models import Consultation, ConsultationSubject
+
+    consultation = (Consultation.objects.select_related("advising_unit", "asking_unit", "asked_by", "municipality")
+                    .filter(pk=consultation_id).first())
+    if consultation is None:
+        raise Http404
+    grant = consultation_grant(user, consultation)
+    if grant is None:
+        raise Http404
+    link = (ConsultationSubject.objects.filter(consultation=consultation)
+            .select_related("case__child", "case__municipality").first())
+    case = link.case if link else None
+    if audit:
+        audit_record(actor=grant.actor(user), action=audit, basis=grant.basis, case=case, obj=consultation,
+                     summary=f"{summary} ({consultation.reference})")
+    return consultation, grant, case
+
+
+def advising_units(user: User) -> list[Unit]:
+    """Units in which the user gives advice and publishes consultation times."""
+    from tovholder.consultation.models import ADVISING_KINDS
+
+    return list({m.unit_id: m.unit for m in _memberships(user).filter(unit__kind__in=ADVISING_KINDS)}.values())
