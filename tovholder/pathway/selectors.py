@@ -85,6 +85,16 @@ class RowChange:
         return {"added": "Ny", "removed": "Fjernet", "changed": "Ændret", "same": "Uændret"}[self.change]
 
 
+def _d(iso) -> str:
+    """An ISO date of the content as people read it."""
+    import datetime as dt
+
+    return dt.date.fromisoformat(iso).strftime("%d.%m.%Y") if iso else ""
+
+
+AGREE = {"yes": "Ja", "partly": "Delvist", "no": "Nej"}
+
+
 def _fc(label: str, old, new) -> FieldChange:
     old, new = str(old or ""), str(new or "")
     return FieldChange(label, old, new, word_diff(old, new))
@@ -115,7 +125,7 @@ def plan_diff(a: dict, b: dict) -> dict:
     na, nb = a["number"], b["number"]
     texts = [
         _fc("Mødetype", a["meeting"]["kind_label"], b["meeting"]["kind_label"]),
-        _fc("Mødedato", a["meeting"]["held_on"], b["meeting"]["held_on"]),
+        _fc("Mødedato", _d(a["meeting"]["held_on"]), _d(b["meeting"]["held_on"])),
         _fc("Indsatsansvarlig", a["lead"]["name"], b["lead"]["name"]),
         _fc("Deltagere", ", ".join(p["name"] for p in a["participants"] if p["attended"]),
             ", ".join(p["name"] for p in b["participants"] if p["attended"])),
@@ -124,8 +134,8 @@ def plan_diff(a: dict, b: dict) -> dict:
         _fc("Hvad fungerer?", a["what_works"], b["what_works"]),
         _fc("Hvad er svært?", a["what_is_hard"], b["what_is_hard"]),
         _fc("Forventningsafstemning", a["expectations"], b["expectations"]),
-        _fc("Forældrene enige?", a["parents_agree"], b["parents_agree"]),
-        _fc("Dato for næste møde", a["next_meeting_on"], b["next_meeting_on"]),
+        _fc("Forældrene enige?", AGREE.get(a["parents_agree"], ""), AGREE.get(b["parents_agree"], "")),
+        _fc("Dato for næste møde", _d(a["next_meeting_on"]), _d(b["next_meeting_on"])),
     ]
     goals = _rows(a["goals"], b["goals"], lambda g: g["child_words"] or g["our_words"], [
         ("Barnets ord", lambda g: g["child_words"]),
@@ -143,11 +153,11 @@ def plan_diff(a: dict, b: dict) -> dict:
     agreements = _rows(a["agreements"], b["agreements"], lambda r: r["what"], [
         ("Hvad", lambda r: r["what"]), ("Hvordan", lambda r: r["how"]),
         ("Hvem", lambda r: r["responsible_label"] + (f": {r['responsible_name']}" if r["responsible_name"] else "")),
-        ("Senest", lambda r: r["due_on"] or ""), ("Status", lambda r: r["status_label"]),
+        ("Senest", lambda r: _d(r["due_on"])), ("Status", lambda r: r["status_label"]),
     ])
     interventions = _rows(a["interventions"], b["interventions"], lambda r: r["description"], [
         ("Sektor", lambda r: r["sector_label"]), ("Art", lambda r: r["kind_label"]),
-        ("Trin", lambda r: r["step"]), ("Start", lambda r: r["start_on"] or ""),
-        ("Slut", lambda r: r["end_on"] or ""), ("Status", lambda r: r["status_label"]),
+        ("Trin", lambda r: r["step"]), ("Start", lambda r: _d(r["start_on"])),
+        ("Slut", lambda r: _d(r["end_on"])), ("Status", lambda r: r["status_label"]),
     ])
     return {"texts": texts, "goals": goals, "agreements": agreements, "interventions": interventions}
