@@ -92,6 +92,12 @@ def make_case(
     order = [Stage.AWAITING_COMMITTEE, Stage.AWAITING_START, Stage.ACTIVE]
     targets = order[: order.index(stage) + 1] if stage in order else []
     for s in targets:
+        if s == Stage.AWAITING_COMMITTEE:
+            # Past consent through the consent services, so the consent gate is open.
+            from tovholder.consent.demo import consent_demo_complete
+
+            case = consent_demo_complete(demo, case, at=at)
+            continue
         case = case_transition(actor=SYSTEM, basis="system", case=case, to=s, at=at)
         if s == Stage.AWAITING_START:
             if lead:
