@@ -53,6 +53,7 @@ def _record(page, *, goal_score: str, next_meeting: dt.date, first: bool):
     page.get_by_label("Forventningsafstemning").fill("PPR har cirka 4 ugers ventetid på den første samtale.")
     page.get_by_label("Ja", exact=True).check()
     page.get_by_label("Dato for næste møde").fill(next_meeting.isoformat())
+    screenshot(page, f"pathway-record-form-{'start' if first else 'follow-up'}")
     page.get_by_role("button", name="Gem handleplanen og send den til familien").click()
     page.wait_for_load_state("networkidle")
 
