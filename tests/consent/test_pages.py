@@ -29,7 +29,7 @@ def test_the_link_shows_what_the_person_consents_to_and_records_their_yes(world,
     assert case.child.full_name in html and first.person_name in html
     assert "Børne- og Ungdomspsykiatrisk Afdeling" in html and "Tekstversion 1" in html
     assert case.child.cpr not in html
-    assert page["Referrer-Policy"] == "no-referrer" and page["Cache-Control"] == "no-store"
+    assert page["Referrer-Policy"] == "strict-origin" and page["Cache-Control"] == "no-store"
     response = client.post(reverse("consent:link_answer", args=[token]), {"answer": "give"}, follow=True)
     assert "Tak. Dit svar er registreret." in response.content.decode()
     assert "Du gav samtykke den" in response.content.decode()

@@ -115,7 +115,7 @@ def test_the_family_reads_their_letter_and_attachments_through_their_own_link(wo
     path = read_url[len(settings.SITE_URL.rstrip("/")):]
     page = client.get(path)
     assert page.status_code == 200 and "Her er referatet." in page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "strict-origin"
     attachment = letters[0].attachments.get()
     file = client.get(reverse("letters:family_attachment", args=[path.split("/")[3], attachment.pk]))
     assert file.status_code == 200 and file.content == b"%PDF-1.4 the plan"

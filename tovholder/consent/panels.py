@@ -33,5 +33,6 @@ def consent_panel(request, case, grant) -> str | None:
         "show_waiting_link": bool(inbox_municipalities(request.user)),
         "Pending": ConsentRequest.Status.PENDING,
         "Given": ConsentRequest.Status.GIVEN,
+        "live": (ConsentRound.Status.OPEN, ConsentRound.Status.COMPLETE),
     }
     return render_to_string("consent/panel.html", context, request=request)

@@ -37,6 +37,8 @@ def request_state(request: ConsentRequest, today: dt.date) -> tuple[str, str]:
             return "status-overdue", f"Afventer svar — fristen var {due:%d.%m.%Y}"
         return "status-due_soon", f"Afventer svar — frist {due:%d.%m.%Y} ({days} dage)"
     if request.status == Q.GIVEN:
+        if request.round.status not in (R.OPEN, R.COMPLETE):
+            return "status-exempt", f"Givet — ikke i kraft ({request.round.get_status_display().lower()})"
         if request.expires_on and request.expires_on <= today:
             return "status-overdue", f"Givet — udløbet {request.expires_on:%d.%m.%Y}"
         return "status-met", "Givet"

@@ -69,8 +69,9 @@ def default_contact(municipality: Municipality) -> str:
     entry = Unit.objects.filter(municipality=municipality, kind=Unit.Kind.SINGLE_ENTRY).first()
     if entry is None:
         return f"{municipality.name} Kommune"
-    reach = ", ".join(x for x in (entry.email, entry.phone and f"tlf. {entry.phone}") if x)
-    return f"{entry.name}{f' ({reach})' if reach else ''}"
+    # No parentheses: Django's urlize drops a full stop after "(e-mail)." in the page.
+    reach = [x for x in (entry.email and f"e-mail {entry.email}", entry.phone and f"tlf. {entry.phone}") if x]
+    return ", ".join([entry.name, *reach])
 
 
 def validity_phrase(days: int) -> str:
@@ -208,3 +209,23 @@ def referrer_no_consent_text(*, municipality: str, child_name: str) -> str:
         "alle, der skal give det. Henvendelsen er derfor afsluttet uden behandling i "
         f"koordinationsudvalget.\n\nMvh. Koordinationsudvalget, {municipality} Kommune"
     )
+
+
+def declaration_blocks(text: str) -> list[dict]:
+    """The plain-text declaration as blocks for a page: the title, then sections with a
+    heading (a short first line without a full stop), paragraphs and bullet lists."""
+    blocks: list[dict] = []
+    for n, para in enumerate(p for p in text.split("\n\n") if p.strip()):
+        lines = [line.strip() for line in para.strip().split("\n")]
+        if n == 0:
+            blocks.append({"kind": "title", "lines": lines})
+            continue
+        if len(lines) > 1 and len(lines[0]) < 70 and not lines[0].endswith((".", ":", ",")):
+            blocks.append({"kind": "heading", "text": lines[0]})
+            lines = lines[1:]
+        bullets = [line[1:].strip() for line in lines if line.startswith("•")]
+        if bullets and len(bullets) == len(lines):
+            blocks.append({"kind": "list", "items": bullets})
+        else:
+            blocks.append({"kind": "para", "text": " ".join(lines)})
+    return blocks

@@ -35,6 +35,7 @@ from tovholder.consent.services import (
     family_actor,
     request_for_token,
 )
+from tovholder.consent.texts import declaration_blocks
 from tovholder.letters.tokens import private_response
 
 # --- The family's link ----------------------------------------------------------------------
@@ -55,13 +56,16 @@ def link(request, token: str):
     today = timezone.localdate()
     can_answer = (req.status == ConsentRequest.Status.PENDING and req.round.status == ConsentRound.Status.OPEN
                   and case.is_open)
+    in_force = req.status == ConsentRequest.Status.GIVEN and req.round.status in (
+        ConsentRound.Status.OPEN, ConsentRound.Status.COMPLETE)
     context = {
         "req": req,
         "case": case,
         "token": token,
-        "declaration": declaration_for(req),
+        "blocks": declaration_blocks(declaration_for(req)),
         "can_answer": can_answer,
-        "can_withdraw": req.status == ConsentRequest.Status.GIVEN,
+        "can_withdraw": in_force,
+        "in_force": in_force,
         "expired": req.status == ConsentRequest.Status.GIVEN and req.expires_on and req.expires_on <= today,
         "last_day": req.expires_on - timezone.timedelta(days=1) if req.expires_on else None,
         "closed": not case.is_open,

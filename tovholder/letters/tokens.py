@@ -27,8 +27,10 @@ def looks_like_token(token: str) -> bool:
 
 def private_response(response: HttpResponse) -> HttpResponse:
     """Headers for pages opened with a personal link: the link must not leak through the
-    Referer header, caches or search engines."""
-    response["Referrer-Policy"] = "no-referrer"
+    Referer header, caches or search engines. "strict-origin" sends only our origin, never
+    the path with the token; "no-referrer" would make browsers send `Origin: null` with the
+    page's own forms, which the CSRF check rightly refuses."""
+    response["Referrer-Policy"] = "strict-origin"
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
