@@ -8,6 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from tests.insight.htmltables import page_tables
 from tests.support.world import make_case
 from tovholder.audit.models import AuditEvent
 from tovholder.insight.facts import facts_refresh
@@ -58,3 +59,68 @@ def test_it_exports_csv_and_xlsx_that_open_and_audits_the_export(figures_world, 
     book = load_workbook(io.BytesIO(response.content))
     assert len(book.sheetnames) >= 10
     assert AuditEvent.objects.filter(action="export", user=figures_world.user("karen")).count() == 2
+
+
+def _queries(client, params) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/indsigt/", params).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_it_computes_the_page_with_a_fixed_number_of_queries_however_many_cases(world, login,
+                                                                               django_assert_max_num_queries):
+    from django.db import connection
+
+    client = login("karen")
+    params = {"omraade": "706", "fra": "2000-01-01", "til": "2100-01-01"}
+    facts_refresh(full=True)
+    few = _queries(client, params)
+    for _ in range(12):
+        make_case(world.demo, stage="active")
+    facts_refresh(full=True)
+    assert _queries(client, params) == few
+    # One pass over the facts on PostgreSQL (GROUPING SETS); one GROUP BY per grouping elsewhere.
+    budget = 24 if connection.vendor == "postgresql" else 45
+    with django_assert_max_num_queries(budget):
+        client.get("/indsigt/", params)
+
+
+def test_it_shows_the_region_with_each_municipality_and_small_counts_hidden(figures_world, login):
+    region = figures_world.demo.region
+    html = login("karen").get("/indsigt/", {"omraade": f"region-{region.pk}", "fra": "2000-01-01",
+                                             "til": "2100-01-01"}).content.decode()
+    rows = {r[0]: r[1:] for r in page_tables(html)["kommuner"][1:]}
+    assert rows["Syddjurs"][0] == "7" and rows["Norddjurs"][0] == "<5"
+    assert "vises som &lt;5" in html
+
+
+def test_it_explains_a_period_that_ends_before_it_begins(figures_world, login):
+    response = login("karen").get("/indsigt/", {"omraade": "706", "fra": "2022-05-01", "til": "2022-04-01"})
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_it_refreshes_the_facts_from_the_background_loop_once_per_interval(world):
+    from tovholder.insight.facts import facts_refresh_job
+    from tovholder.insight.models import CaseFact
+
+    assert facts_refresh_job() >= 1
+    assert CaseFact.objects.filter(case=world.case).exists()
+    make_case(world.demo, stage="awaiting_consent")
+    assert facts_refresh_job() == 0  # claimed less than REFRESH_SECONDS ago: another worker's turn
+    assert CaseFact.objects.count() == 1
+
+
+def test_it_hides_small_cells_and_a_single_cell_that_the_total_would_reveal():
+    from tovholder.insight.tables import SUPPRESSED, Column, Table, suppress
+
+    table = Table(key="t", title="t", description="", columns=[Column("a", "a", "label"), Column("n", "n"),
+                                                                Column("p", "p", "percent")],
+                  rows=[["x", 3, 10.0], ["y", 20, 66.7], ["z", 7, 23.3], ["w", 0, 0.0]])
+    rows = suppress(table).rows
+    assert rows[0][1:] == [SUPPRESSED, SUPPRESSED]
+    assert rows[2][1:] == [SUPPRESSED, SUPPRESSED]  # the next smallest, or 3 = total − 20 − 7
+    assert rows[1][1] == 20 and rows[3][1] == 0

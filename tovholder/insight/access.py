@@ -35,6 +35,7 @@ class Area:
     label: str
     exact: bool
     municipality_ids: tuple[int, ...]
+    municipality_code: str = ""
 
     @property
     def code(self) -> str:
@@ -42,16 +43,8 @@ class Area:
         return f"region-{self.pk}" if self.kind == REGION else self.municipality_code
 
     @property
-    def municipality_code(self) -> str:
-        return _codes().get(self.pk, "") if self.kind == MUNICIPALITY else ""
-
-    @property
     def is_region(self) -> bool:
         return self.kind == REGION
-
-
-def _codes() -> dict[int, str]:
-    return dict(Municipality.objects.values_list("pk", "code"))
 
 
 def insight_areas(user: User) -> list[Area]:
@@ -79,12 +72,19 @@ def insight_areas(user: User) -> list[Area]:
         elif m.role == Membership.Role.LEADER and mun is not None and unit.kind in Unit.MUNICIPAL_KINDS:
             municipalities.setdefault(mun, False)
     areas: list[Area] = []
-    names = dict(Municipality.objects.filter(pk__in=municipalities).values_list("pk", "name"))
-    for pk in sorted(municipalities, key=lambda p: names.get(p, "")):
-        areas.append(Area(MUNICIPALITY, pk, f"{names[pk]} Kommune", municipalities[pk], (pk,)))
-    for region in Region.objects.filter(pk__in=regions).order_by("name"):
-        ids = tuple(region.municipalities.order_by("name").values_list("pk", flat=True))
-        areas.append(Area(REGION, region.pk, f"{region.name} (hele regionen)", regions[region.pk], ids))
+    rows = {pk: (name, code) for pk, name, code in
+            Municipality.objects.filter(pk__in=municipalities).values_list("pk", "name", "code")}
+    for pk in sorted(municipalities, key=lambda p: rows[p][0]):
+        name, code = rows[pk]
+        areas.append(Area(MUNICIPALITY, pk, f"{name} Kommune", municipalities[pk], (pk,), code))
+    if regions:
+        members: dict[int, list[int]] = {}
+        for pk, region_id in Municipality.objects.filter(region_id__in=regions).order_by("name").values_list(
+                "pk", "region_id"):
+            members.setdefault(region_id, []).append(pk)
+        for region in Region.objects.filter(pk__in=regions).order_by("name"):
+            areas.append(Area(REGION, region.pk, f"{region.name} (hele regionen)", regions[region.pk],
+                              tuple(members.get(region.pk, ()))))
     return areas
 
 

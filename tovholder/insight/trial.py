@@ -206,7 +206,7 @@ def trial_loaded() -> bool:
     return User.objects.filter(username=STAFF[0][0]).exists()
 
 
-def trial_load(*, refresh: bool = True) -> dict[str, int]:
+def trial_load(*, refresh: bool = True, survey: bool = True) -> dict[str, int]:
     """Replay the trial. Returns the case id of each trial case by key. Refuses to run twice."""
     import time_machine
 
@@ -221,6 +221,8 @@ def trial_load(*, refresh: bool = True) -> dict[str, int]:
     for moment, _order, action in events:
         with time_machine.travel(moment, tick=False):
             action(state)
+    if survey:
+        trial_survey_load()
     with time_machine.travel(_at(TRIAL_END, 18), tick=False):
         w.dismiss()
     if refresh:
@@ -408,3 +410,69 @@ def _outside_school(w: _World, s: dict) -> None:
     inbox_item_reject(actor=w.actor("forsoeg.postkasse"), item=item,
                       reason="Skolen deltager ikke i afprøvningen; sagen behandles i skolens almindelige "
                              "samarbejde med PPR.")
+
+
+# ---- The relational coordination survey of the trial ---------------------------------------------
+
+SURVEY_ROUNDS = [("baseline", D(2022, 4, 4), "Baselinemåling, april 2022"),
+                 ("midway", D(2022, 9, 12), "Midtvejsmåling, september 2022"),
+                 ("final", D(2022, 11, 7), "Afsluttende måling, november 2022")]
+# Respondents per partner group and round (baseline, midway, final).
+SURVEY_RESPONDENTS = {"gp": (5, 6, 7), "school": (5, 5, 5), "ppr": (5, 5, 6), "health_visitors": (5, 5, 5),
+                      "family_counselling": (6, 6, 6), "bua": (4, 4, 4)}
+# The answers the trial report shows (seed 001, "Evaluering af det tværgående samarbejde"),
+# one value per respondent: 1 helt uenig … 5 helt enig.
+SURVEY_REPORTED = {
+    ("bua", "shared_goals"): ([3, 3, 3, 4], [3, 3, 4, 4], [3, 3, 4, 5]),
+    ("gp", "shared_knowledge"): ([1, 2, 3, 3, 3], [2, 3, 3, 4, 4, 3], [4, 4, 4, 4, 3, 5, 3]),
+    ("school", "shared_goals"): ([3, 3, 3, 4, 4], [3, 4, 4, 4, 5], [4, 4, 4, 5, 5]),
+    ("family_counselling", "accurate"): ([1, 1, 2, 2, 2, 3], [2, 2, 3, 3, 4, 4], [5, 5, 5, 4, 3, 2]),
+}
+
+
+def _survey_value(group: str, dimension: str, round_index: int, respondent: int) -> int:
+    reported = SURVEY_REPORTED.get((group, dimension))
+    if reported is not None:
+        return reported[round_index][respondent]
+    # Otherwise a modest improvement over the trial, the same every time it is loaded.
+    base = 2.6 + 0.5 * round_index
+    wobble = ((respondent * 7 + len(dimension) * 3 + len(group)) % 5 - 2) * 0.5
+    return max(1, min(5, round(base + wobble)))
+
+
+def trial_survey_load() -> int:
+    """The three rounds of the trial's relational coordination survey, answered by the
+    trial's staff through the real services. Returns how many responses were saved."""
+    import time_machine
+
+    from tovholder.audit.actor import Actor
+    from tovholder.insight.models import Dimension, PartnerGroup
+    from tovholder.insight.services import (
+        survey_response_submit,
+        survey_round_close,
+        survey_round_open,
+    )
+    from tovholder.organisations.models import Municipality, User
+
+    municipality = Municipality.objects.get(code=MUNICIPALITY)
+    staff = list(User.objects.filter(username__in=[s[0] for s in STAFF]).order_by("username"))
+    if len(staff) < max(max(n) for n in SURVEY_RESPONDENTS.values()):
+        raise ValidationError("Forsøgets medarbejdere mangler: indlæs forsøget først.")
+    chair = next(u for u in staff if u.username == "forsoeg.formand")
+    saved = 0
+    for round_index, (kind, opens_on, title) in enumerate(SURVEY_ROUNDS):
+        with time_machine.travel(_at(opens_on, 8), tick=False):
+            survey_round = survey_round_open(actor=Actor(user=chair), municipality=municipality, kind=kind,
+                                             opens_on=opens_on, title=title)
+        groups = {g.key: g for g in PartnerGroup.objects.filter(municipality=municipality)}
+        for key, counts in SURVEY_RESPONDENTS.items():
+            for respondent in range(counts[round_index]):
+                answers = {d: _survey_value(key, d, round_index, respondent) for d in Dimension.values}
+                with time_machine.travel(_at(opens_on + dt.timedelta(days=1 + respondent % 4), 12), tick=False):
+                    survey_response_submit(actor=Actor(user=staff[respondent]), survey_round=survey_round,
+                                           partner_group=groups[key], answers=answers)
+                saved += 1
+        closes = min(opens_on + dt.timedelta(days=14), TRIAL_END)
+        with time_machine.travel(_at(closes, 17), tick=False):
+            survey_round_close(actor=Actor(user=chair), survey_round=survey_round)
+    return saved
