@@ -253,3 +253,101 @@ def advising_units(user: User) -> list[Unit]:
     from tovholder.consultation.models import ADVISING_KINDS
 
     return list({m.unit_id: m.unit for m in _memberships(user).filter(unit__kind__in=ADVISING_KINDS)}.values())
+
+
+# --- The single entry (inbox items) ---
+# Inbox items, their threads and attachments, and quarantined messages (tovholder.inbox):
+# - inbox: the inbox keepers of the receiving municipality see all that came in there. A
+#   quarantined message whose municipality could not be told (unreadable, or addressed to
+#   a receiver we do not know) is region-wide: every inbox keeper sees it, so nothing
+#   waits for nobody;
+# - referrer: staff of the referring unit see what they sent and the replies;
+# - a grant on the thread's case with the THREAD scope (team, committee) sees its threads.
+# Everyone else gets 404.
+
+
+def inbox_keeper_unit(user: User, municipality_id: int | None) -> Unit | None:
+    """The user's single entry in that municipality (any, for None) if they keep its inbox."""
+    for m in _memberships(user).filter(unit__kind=Unit.Kind.SINGLE_ENTRY, role=Membership.Role.INBOX_KEEPER):
+        if municipality_id is None or m.unit.municipality_id == municipality_id:
+            return m.unit
+    return None
+
+
+def thread_grant(user: User, thread) -> Grant | None:
+    """The basis on which `user` may read an inbox thread (and its item), or None."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    keeper = inbox_keeper_unit(user, thread.municipality_id)
+    if keeper is not None:
+        return Grant(Basis.INBOX, keeper)
+    if thread.referrer_unit_id is not None:
+        member = _memberships(user).filter(unit_id=thread.referrer_unit_id).first()
+        if member is not None:
+            return Grant(Basis.REFERRER, member.unit)
+    if thread.case_id is not None:
+        return case_grant(user, thread.case, Scope.THREAD)
+    return None
+
+
+def inbox_item_grant(user: User, item) -> Grant | None:
+    return thread_grant(user, item.thread)
+
+
+def require_thread(user: User, thread_id: int, *, summary: str = "Henvendelse vist"):
+    """(thread, grant) for a thread the user may read, else 404. Audits the read."""
+    from tovholder.inbox.models import Thread
+
+    thread = (Thread.objects.select_related("municipality", "entry", "referrer_unit", "case__child",
+                                            "case__municipality").filter(pk=thread_id).first())
+    grant = thread_grant(user, thread) if thread is not None else None
+    if grant is None:
+        raise Http404
+    audit_record(actor=grant.actor(user), action=AuditEvent.Action.VIEW, basis=grant.basis, case=thread.case,
+                 obj=thread, summary=summary)
+    return thread, grant
+
+
+def require_inbox_item(user: User, item_id: int, *, keeper_only: bool = True, audit: bool = True,
+                       summary: str = "Henvendelse vist"):
+    """(item, grant) for an inbox item; `keeper_only`: only its municipality's inbox keepers
+    (handling is theirs). Else 404. Audits the read."""
+    from tovholder.inbox.models import InboxItem
+
+    item = (InboxItem.objects.select_related("thread__municipality", "thread__entry", "thread__referrer_unit",
+                                             "thread__case__child", "municipality", "case__child")
+            .filter(pk=item_id).first())
+    grant = inbox_item_grant(user, item) if item is not None else None
+    if grant is None or (keeper_only and grant.basis != Basis.INBOX):
+        raise Http404
+    if audit:
+        audit_record(actor=grant.actor(user), action=AuditEvent.Action.VIEW, basis=grant.basis,
+                     case=item.case or item.thread.case, obj=item, summary=summary)
+    return item, grant
+
+
+def arrival_grant(user: User, arrival) -> Grant | None:
+    """Quarantined and logged deliveries: the inbox keepers of their municipality, or every
+    inbox keeper when the municipality is unknown (region-wide quarantine)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    keeper = inbox_keeper_unit(user, arrival.municipality_id)
+    return Grant(Basis.INBOX, keeper) if keeper is not None else None
+
+
+def require_arrival(user: User, arrival_id: int, *, audit: bool = True, summary: str = "Modtaget besked vist"):
+    from tovholder.inbox.models import Arrival
+
+    arrival = Arrival.objects.filter(pk=arrival_id).defer("body").first()
+    grant = arrival_grant(user, arrival) if arrival is not None else None
+    if grant is None:
+        raise Http404
+    if audit:
+        audit_record(actor=grant.actor(user), action=AuditEvent.Action.VIEW, basis=grant.basis, obj=arrival,
+                     summary=summary)
+    return arrival, grant
+
+
+def member_unit_ids(user: User) -> list[int]:
+    """The units the user is an active member of (what they referred from)."""
+    return list(_memberships(user).values_list("unit_id", flat=True))

@@ -174,3 +174,49 @@ def test_invalid_arguments(us, now):
         _ack(None, us, now, code="maybe")
     with pytest.raises(ValueError):
         _ack(None, us, dt.datetime(2026, 1, 1), code="ok")
+
+
+# --- Reading an acknowledgement we receive (for a message we sent) ---------------------
+
+
+def test_it_reads_back_an_acknowledgement_it_built(sample, us, now):
+    from tovholder.medcom import read_acknowledgement
+
+    msg = interpret(sample("S-C-new"))
+    for code, problems in (("ok", None), ("fatal-error", [Problem("invalid", "Ret patientens CPR.")])):
+        ack = _ack(msg, us, now, code=code, problems=problems)
+        for fmt in ("json", "xml"):
+            wire = serialize(ack, fmt)
+            bundle = parse_bundle(wire, f"application/fhir+{fmt}")
+            info = read_acknowledgement(bundle)
+            assert info.acknowledged_id == msg.header_id
+            assert info.code == code
+            assert info.header_id == ACK_ID
+            assert info.sender == us
+            assert info.texts == (("Ret patientens CPR.",) if problems else ())
+
+
+def test_it_refuses_to_read_a_care_communication_as_an_acknowledgement(sample):
+    from tovholder.medcom import read_acknowledgement
+
+    with pytest.raises(MessageRejected):
+        read_acknowledgement(sample("S-C-new"))
+
+
+def test_it_needs_the_acknowledged_id_and_a_known_code(sample, us, now):
+    from tovholder.medcom import read_acknowledgement
+
+    ack = _ack(interpret(sample("S-C-new")), us, now)
+    header = _by_type(ack, "MessageHeader")[0]
+    header["response"] = {"code": "maybe"}
+    with pytest.raises(MessageRejected) as caught:
+        read_acknowledgement(ack)
+    assert len(caught.value.problems) == 2
+
+
+def test_identify_reads_the_receiver(sample):
+    from tovholder.medcom import identify
+
+    identity = identify(sample("R-A-new"))
+    assert identity.receiver == Org(name="Sundhedsplejen, Aabenraa kommune", sor="330461000016004",
+                                    ean="5790001353308")

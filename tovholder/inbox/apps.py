@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class InboxConfig(AppConfig):
     name = "tovholder.inbox"
     verbose_name = "Én indgang"
+
+    def ready(self) -> None:
+        from tovholder.cases import notify
+        from tovholder.cases.panels import register_panel
+        from tovholder.deadlines.milestones import register_provider
+        from tovholder.inbox.jobs import register_jobs
+        from tovholder.inbox.panels import inbox_milestone, thread_panel
+        from tovholder.inbox.services import referrer_tell
+
+        notify.register("referrer", referrer_tell)
+        register_panel(15, thread_panel)
+        register_provider(inbox_milestone)
+        register_jobs()

@@ -10,13 +10,14 @@ on its own. Typical receiving flow::
     body = serialize(ack, "json")
 """
 
-from .ack import ACK_CODES, build_acknowledgement
+from .ack import ACK_CODES, build_acknowledgement, read_acknowledgement
 from .build import CONTENT_TYPES, build_care_communication, clean_text, content_type_for, serialize
 from .cpr import birth_date_from_cpr, check_cpr, is_replacement_cpr, normalize_cpr
 from .errors import MessageRejected, Problem, mask_cpr
 from .fhirxml import resource_to_xml, xml_to_resource
 from .identifiers import check_gln, check_sor, gln_check_digit
 from .model import (
+    AcknowledgementInfo,
     AttachmentSegment,
     CareCommunication,
     Identifier,
@@ -32,6 +33,7 @@ from .validate import identify, interpret
 
 __all__ = [
     "ACK_CODES",
+    "AcknowledgementInfo",
     "CONTENT_TYPES",
     "MAX_BODY_BYTES",
     "AttachmentSegment",
@@ -61,6 +63,7 @@ __all__ = [
     "mask_cpr",
     "normalize_cpr",
     "parse_bundle",
+    "read_acknowledgement",
     "resource_to_xml",
     "serialize",
     "xml_to_resource",

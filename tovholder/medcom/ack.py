@@ -1,4 +1,4 @@
-"""Build the MedCom Acknowledgement (v2.0) for a received message.
+"""Build the MedCom Acknowledgement (v2.0) for a received message, and read one we receive.
 
 Every received message is acknowledged: ``ok`` once it is safely stored,
 ``fatal-error`` (with an OperationOutcome saying what to fix) when it cannot be
@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from . import codes
-from .errors import Problem
+from .errors import INVALID, REQUIRED, MessageRejected, Problem
 from .fhirxml import resource_to_xml
 from .identifiers import check_gln, check_sor
-from .model import CareCommunication, MessageIdentity, Org
+from .model import AcknowledgementInfo, CareCommunication, MessageIdentity, Org
 from .narrative import derived_id, narrative
-from .validate import identify, parse_datetime
+from .validate import _Entries, identify, parse_datetime
 
 AckCode = Literal["ok", "transient-error", "fatal-error"]
 ACK_CODES: tuple[str, ...] = ("ok", "transient-error", "fatal-error")
@@ -393,3 +393,54 @@ def _outcome(outcome_id: str, code: str, problems: Sequence[Problem] | None) -> 
         "text": narrative(*(("Fejl", p.text) for p in problems)),
         "issue": issues,
     }
+
+
+def read_acknowledgement(bundle: Any) -> AcknowledgementInfo:
+    """Read an Acknowledgement bundle sent to us for a message we sent.
+
+    Lenient about everything but what matching needs: ``response.identifier`` (the
+    acknowledged MessageHeader.id) and a known ``response.code``. Raises
+    :class:`MessageRejected` without them. An acknowledgement is never acknowledged,
+    so the problems are for our own log and a person, not for the sender.
+    """
+    bundle = bundle if isinstance(bundle, dict) else {}
+    entries = _Entries(bundle)
+    headers = entries.of_type("MessageHeader")
+    header = headers[0] if headers else {}
+    event = header.get("eventCoding") if isinstance(header.get("eventCoding"), dict) else {}
+    if event.get("code") != codes.ACKNOWLEDGEMENT_EVENT:
+        raise MessageRejected(
+            Problem(INVALID, "Beskeden er ikke en kvittering (acknowledgement-message).",
+                    "MessageHeader.eventCoding")
+        )
+    response = header.get("response") if isinstance(header.get("response"), dict) else {}
+    acknowledged = response.get("identifier")
+    code = response.get("code")
+    problems = []
+    if not isinstance(acknowledged, str) or not acknowledged.strip():
+        problems.append(Problem(REQUIRED, "Kvitteringen mangler response.identifier.",
+                                "MessageHeader.response.identifier"))
+    if code not in ACK_CODES:
+        problems.append(Problem(INVALID, f"Kvitteringen har en ukendt response.code ({str(code)[:40]}).",
+                                "MessageHeader.response.code"))
+    if problems:
+        raise MessageRejected(problems)
+    texts: list[str] = []
+    referenced = entries.resolve(response.get("details"), "OperationOutcome")
+    for outcome in [referenced] if referenced else entries.of_type("OperationOutcome"):
+        for issue in _as_list(outcome.get("issue")):
+            if not isinstance(issue, dict):
+                continue
+            details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+            text = details.get("text") or issue.get("diagnostics")
+            if isinstance(text, str) and text.strip() and text.strip() not in texts:
+                texts.append(text.strip())
+    identity = identify(bundle)
+    return AcknowledgementInfo(
+        bundle_id=identity.bundle_id,
+        header_id=identity.header_id,
+        acknowledged_id=acknowledged.strip(),
+        code=code,
+        texts=tuple(texts),
+        sender=identity.sender,
+    )

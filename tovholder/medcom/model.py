@@ -162,3 +162,21 @@ class MessageIdentity:
     sender: Org | None = None
     sender_resource_id: str | None = None
     receiver_resource_id: str | None = None
+    receiver: Org | None = None
+
+
+@dataclass(frozen=True)
+class AcknowledgementInfo:
+    """What an Acknowledgement we received says about a message we sent.
+
+    ``acknowledged_id`` is ``response.identifier`` (our MessageHeader.id), ``code`` is
+    ``ok``, ``transient-error`` or ``fatal-error``; ``texts`` are the OperationOutcome's
+    issue texts, for a person to read.
+    """
+
+    bundle_id: str | None
+    header_id: str | None
+    acknowledged_id: str
+    code: str
+    texts: tuple[str, ...] = ()
+    sender: Org | None = None

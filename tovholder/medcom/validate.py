@@ -237,6 +237,7 @@ def _identify(bundle: Any) -> MessageIdentity:
         sender=_org_from(sender_resource),
         sender_resource_id=_str(sender_resource.get("id")) if sender_resource else None,
         receiver_resource_id=_str(receiver_resource.get("id")) if receiver_resource else None,
+        receiver=_org_from(receiver_resource),
     )
 
 
