@@ -4,6 +4,7 @@ real services, at Copenhagen wall-clock times."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 from tests.support.world import SYSTEM, make_case, make_child
@@ -47,6 +48,42 @@ def consented_case(world, *, at: dt.datetime | None = None, municipality: str = 
     consent_request_start(actor=SYSTEM, case=case)
     for request in ConsentRequest.objects.filter(case=case):
         consent_answer(actor=SYSTEM, request=request, give=True, at=at)
+    case.refresh_from_db()
+    assert case.stage == Stage.AWAITING_COMMITTEE
+    return case
+
+
+_serial = itertools.count(300)
+
+
+def referred_case(world, *, given: str, family: str, school: int = 0, birth: dt.date = dt.date(2014, 3, 9),
+                  parents: tuple[str, ...] = ("mother", "father")):
+    """A GP's MedCom referral to Syddjurs' single entry, opened by the inbox keeper, with
+    consent from everyone who must give it — through the real inbox and consent services
+    when they exist, so the minutes can answer in the referral's MedCom thread."""
+    try:
+        from tovholder.consent.models import ConsentRequest
+        from tovholder.consent.services import consent_answer
+        from tovholder.inbox.demo import gp_referral
+        from tovholder.inbox.models import InboxItem
+        from tovholder.inbox.services.handling import CustodyHolderInput, inbox_item_open_case
+        from tovholder.inbox.services.intake import medcom_receive
+    except ImportError:
+        return consented_case(world, school=school, birth=birth)
+    from tovholder.demo.families import synthetic_cpr
+
+    cpr = synthetic_cpr(birth, next(_serial), "m")
+    body, content_type = gp_referral(sender=world.unit("gp:0"), entry=world.unit("706:single_entry"), cpr=cpr,
+                                     given=given, family=family, text=f"{given} har det svært i skolen.",
+                                     author="Anne Mortensen")
+    medcom_receive(body=body, content_type=content_type, channel="local")
+    item = InboxItem.objects.get(status=InboxItem.Status.NEW, thread__patient_cpr=cpr)
+    holders = [CustodyHolderInput(name=f"{'Mor' if r == 'mother' else 'Far'} {family}", relation=r,
+                                  email=f"{r}.{family.lower()}@example.dk") for r in parents]
+    case = inbox_item_open_case(actor=actor(world, "ida"), item=item, cpr=cpr, given_name=given, family_name=family,
+                                custody_holders=holders, school=world.unit(f"706:school:{school}"))
+    for request in ConsentRequest.objects.filter(case=case):
+        consent_answer(actor=SYSTEM, request=request, give=True)
     case.refresh_from_db()
     assert case.stage == Stage.AWAITING_COMMITTEE
     return case

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
@@ -193,7 +193,7 @@ def add_meeting(request, data: MeetingIn, kommune: str | None = None):
                                        **data.dict())
     except ValidationError as exc:
         raise _refused(exc) from exc
-    return 201, _meeting(meeting)
+    return Status(201, _meeting(meeting))
 
 
 @router.get("/committee/items/{item_id}", response=ItemDetailOut, summary="En sag hos udvalget")
@@ -239,7 +239,7 @@ def post_decision(request, meeting_id: int, item_id: int, data: DecisionIn):
                 expected_version=data.version)
     except ValidationError as exc:
         raise _refused(exc) from exc
-    return 201, _decision(decision)
+    return Status(201, _decision(decision))
 
 
 @router.post("/committee/items/{item_id}/exemption", response={201: DecisionOut, 400: Error},
@@ -255,7 +255,7 @@ def post_exemption(request, item_id: int, data: ExemptionIn):
                                                        item=item, ground=data.ground, reason=data.reason, meeting=meeting)
     except ValidationError as exc:
         raise _refused(exc) from exc
-    return 201, _decision(decision)
+    return Status(201, _decision(decision))
 
 
 @router.post("/committee/meetings/{meeting_id}/approve", response={200: ApprovedOut, 400: Error},
@@ -282,4 +282,4 @@ def return_case(request, case_id: int, data: ReturnIn):
         raise _refused(exc) from exc
     item = AgendaItem.objects.select_related("case__child__school", "municipality", "returned_by").get(pk=item.pk)
     row = sel.agenda_rows([item], municipality=item.municipality)[0]
-    return 201, _item(row)
+    return Status(201, _item(row))

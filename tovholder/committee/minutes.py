@@ -23,7 +23,7 @@ def _contact(decision: CommitteeDecision) -> str:
     parts = [str(user)]
     if user.title:
         parts.append(user.title)
-    if unit is not None:
+    if unit is not None and unit.name not in user.title:
         parts.append(unit.name)
     phone = user.phone or (unit.phone if unit else "")
     line = ", ".join(parts)

@@ -377,6 +377,8 @@ def _lock_for_decision(
     _require_member(actor, case.municipality_id)
     if meeting.municipality_id != item.municipality_id:
         raise ValidationError("Mødet hører til et andet udvalg.")
+    if meeting.ends_at < item.ready_at:
+        raise ValidationError("Sagen var ikke på dagsordenen, da mødet blev holdt.")
     return case, item, meeting
 
 
