@@ -112,4 +112,9 @@ ROUTES = [
           lambda w: {"case_id": _rejected(w)["case"].pk, "follow_up_id": _rejected(w)["follow_up"].pk},
           allowed={"lars": 200}),
     Route("consultation:admission_new", lambda w: {"case_id": _objects(w)["case"].pk}, allowed=WORKERS),
+    Route("GET /api/consultations", allowed=everyone(200)),
+    Route("GET /api/consultations/{consultation_id}", consultation("identified"), allowed={**ASKER_SIDE, "jonas": 200}),
+    Route("GET /api/consultations/{consultation_id}", consultation("anonymous"), allowed={"lars": 200, "jonas": 200}),
+    Route("GET /api/consultation-slots", allowed=everyone(200)),
+    Route("GET /api/cases/{case_id}/referrals", lambda w: {"case_id": _objects(w)["case"].pk}, allowed=ASKER_SIDE),
 ]

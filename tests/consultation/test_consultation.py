@@ -126,3 +126,18 @@ def test_it_gives_the_advising_unit_no_access_to_the_case_itself(world):
     assert grant.basis == ConsultationBasis.ADVISOR
     assert not any(grant.allows(s) for s in (Scope.CASE, Scope.INTAKE, Scope.THREAD, Scope.AUDIT, Scope.MANAGE))
     assert case_grant(world.user("jonas"), case, Scope.INTAKE) is None
+
+
+@pytest.mark.django_db
+def test_it_serves_the_same_thread_in_the_api_and_audits_the_read(world, login):
+    from tovholder.audit.models import AuditEvent
+
+    case = consented_case(world)
+    c = ask(world, case=case, uploads=[PDF])
+    r = login("jonas").get(f"/api/consultations/{c.pk}")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["basis"] == ConsultationBasis.ADVISOR and body["messages"][0]["attachments"] == ["skoleudtalelse.pdf"]
+    assert AuditEvent.objects.filter(user=world.user("jonas"), case=case, action="view").exists()
+    assert [x["id"] for x in login("jonas").get("/api/consultations").json()] == [c.pk]
+    assert login("pia").get(f"/api/consultations/{ask(world).pk}").status_code == 404

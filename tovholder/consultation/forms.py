@@ -82,8 +82,8 @@ class ReplyForm(forms.Form):
 class SeriesForm(forms.Form):
     advising_unit = forms.ModelChoiceField(label="Rådgivende enhed", queryset=Unit.objects.none(), empty_label=None)
     target_group = forms.ChoiceField(label="Målgruppe", choices=TargetGroup.choices)
-    first_date = forms.DateField(label="Første dato", widget=forms.DateInput(attrs={"type": "date"}))
-    start_time = forms.TimeField(label="Klokken", widget=forms.TimeInput(attrs={"type": "time"}))
+    first_date = forms.DateField(label="Første dato", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start_time = forms.TimeField(label="Klokken", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     duration_minutes = forms.IntegerField(label="Varighed (minutter)", min_value=15, max_value=240, initial=60)
     every_weeks = forms.IntegerField(label="Hver N. uge", min_value=1, max_value=8, initial=1)
     occurrences = forms.IntegerField(label="Antal gange", min_value=1, max_value=52, initial=8)
@@ -104,7 +104,7 @@ class AgreementForm(forms.Form):
     how = forms.CharField(label="Hvordan gør vi?", widget=forms.Textarea(attrs={"rows": 5}), required=False)
     responsible = forms.ChoiceField(label="Hvem er ansvarlig?", choices=())
     responsible_name = forms.CharField(label="Ansvarlig person", max_length=200, required=False)
-    due_on = forms.DateField(label="Senest", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(label="Senest", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, sectors=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,6 +120,9 @@ class ReferralNewForm(forms.Form):
 
 
 class ReferralForm(forms.Form):
+    # The fields may be saved empty as a draft; the completeness check says what is missing.
+    no_optional_marker = True
+
     priority = forms.ChoiceField(label="Prioritet", choices=Priority.choices)
     question = forms.CharField(label="Henvisningsårsag og spørgsmål til modtageren", required=False,
                                widget=forms.Textarea(attrs={"rows": 6}))
@@ -138,14 +141,17 @@ class ReferralForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
+    no_optional_marker = True
+
     outcome = forms.ChoiceField(label="Svar", choices=ReferralAnswer.Outcome.choices, widget=forms.RadioSelect)
     reason = forms.ChoiceField(label="Årsag til afvisning", choices=[("", "—")] + RejectionReason.choices,
-                               required=False)
+                               required=False, help_text="Skal udfyldes, når henvisningen er afvist.")
     expected_wait_weeks = forms.IntegerField(label="Forventet ventetid (uger)", min_value=0, max_value=104,
-                                             required=False)
+                                             required=False, help_text="Skal udfyldes, når henvisningen er accepteret.")
     text = forms.CharField(label="Modtagerens begrundelse eller besked", required=False,
-                           widget=forms.Textarea(attrs={"rows": 4}))
-    answered_on = forms.DateField(label="Svaret den", widget=forms.DateInput(attrs={"type": "date"}),
+                           widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text="Skal udfyldes, når modtageren beder om flere oplysninger.")
+    answered_on = forms.DateField(label="Svaret den", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                   initial=timezone.localdate)
 
 
@@ -155,9 +161,9 @@ class FollowUpForm(forms.Form):
 
 class AdmissionForm(forms.Form):
     unit = forms.ModelChoiceField(label="Afdeling", queryset=Unit.objects.none(), empty_label="Vælg afdeling")
-    admitted_on = forms.DateField(label="Indlagt den", widget=forms.DateInput(attrs={"type": "date"}))
+    admitted_on = forms.DateField(label="Indlagt den", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     discharged_on = forms.DateField(label="Udskrevet den (hvis kendt)", required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}))
+                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)

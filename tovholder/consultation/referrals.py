@@ -72,7 +72,7 @@ class StaleReferral(ValidationError):
 def _lock_referral(referral: Referral | int) -> tuple[Case, Referral]:
     pk = referral.pk if isinstance(referral, Referral) else referral
     case = lock_case(Referral.objects.values_list("case_id", flat=True).get(pk=pk))
-    referral = Referral.objects.select_for_update().select_related(
+    referral = Referral.objects.select_for_update(of=("self",)).select_related(
         "receiver_unit", "formal_referrer_unit", "prepared_unit", "prepared_by").get(pk=pk)
     return case, referral
 

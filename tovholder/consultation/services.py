@@ -293,7 +293,7 @@ def slot_book(
     open booking only (a unique constraint), so a double click or two people at once
     cannot overbook it."""
     slot_id = slot.pk if isinstance(slot, ConsultationSlot) else slot
-    slot = ConsultationSlot.objects.select_for_update().select_related("advising_unit").get(pk=slot_id)
+    slot = ConsultationSlot.objects.select_for_update(of=("self",)).select_related("advising_unit").get(pk=slot_id)
     if actor.user is not None and idempotency_key:
         existing = Consultation.objects.filter(asked_by=actor.user, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -356,7 +356,7 @@ def booking_cancel(*, actor: Actor, basis: str, consultation: Consultation | int
 def slot_cancel(*, actor: Actor, slot: ConsultationSlot | int) -> ConsultationSlot:
     """The advising unit cancels a fixed time; everyone who booked it is told."""
     pk = slot.pk if isinstance(slot, ConsultationSlot) else slot
-    slot = ConsultationSlot.objects.select_for_update().select_related("advising_unit").get(pk=pk)
+    slot = ConsultationSlot.objects.select_for_update(of=("self",)).select_related("advising_unit").get(pk=pk)
     if actor.user is None or not is_member(actor.user, slot.advising_unit):
         raise ValidationError("Kun den rådgivende enhed kan aflyse sine sparringstider.")
     if slot.is_cancelled:
@@ -411,7 +411,7 @@ def consultation_reply(
     link = ConsultationSubject.objects.filter(consultation_id=pk).first()
     if link is not None:
         case = lock_case(link.case_id)
-    consultation = Consultation.objects.select_for_update().select_related("advising_unit", "asking_unit").get(pk=pk)
+    consultation = Consultation.objects.select_for_update(of=("self",)).select_related("advising_unit", "asking_unit").get(pk=pk)
     if idempotency_key:
         existing = consultation.messages.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
