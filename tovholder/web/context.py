@@ -5,12 +5,14 @@ from tovholder import access
 
 # (url name, label, which role opens it). A section whose URL does not exist yet is skipped.
 SECTIONS = [
+    ("pathway:digest", _("Mine frister"), "staff"),
     ("inbox:inbox", _("Indgang"), "inbox"),
     ("consent:waiting", _("Afventer samtykke"), "inbox"),
     ("committee:agenda", _("Koordinationsudvalget"), "committee"),
     ("pathway:overview", _("Overblik"), "leader"),
     ("consultation:home", _("Sparring"), "staff"),
     ("insight:home", _("Indsigt"), "insight"),
+    ("inbox:referral", _("Henvis et barn"), "staff"),
     ("inbox:directory", _("Hvor sender jeg hen?"), "staff"),
     ("web:configuration", _("Konfiguration"), "admin"),
 ]
