@@ -175,6 +175,10 @@ def test_it_ignores_a_double_click_and_refuses_a_second_different_decision(ready
     assert Minute.objects.filter(item=item).count() == 1
     with pytest.raises(ValidationError, match="allerede afgjort"):
         decide(world, item, meeting, DecisionKind.EVERYDAY_SUPPORT)
+    # Also when the first submission closed the case: the second is not refused by the gate.
+    other = consented_item(world)
+    closing = decide(world, other, meeting, DecisionKind.EVERYDAY_SUPPORT)
+    assert decide(world, other, meeting, DecisionKind.EVERYDAY_SUPPORT) == closing
 
 
 def test_it_refuses_a_decision_on_a_version_someone_else_changed(ready, world):

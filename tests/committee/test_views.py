@@ -109,6 +109,21 @@ def test_it_lists_the_agenda_in_a_fixed_number_of_queries(agenda, world, login, 
     assert len(few.captured_queries) <= 30
 
 
+def test_it_shows_a_meeting_in_a_fixed_number_of_queries(agenda, world, login, clock, django_assert_max_num_queries):
+    client = login("karen")
+    url = reverse("committee:meeting", args=[meeting_on(world, dt.date(2026, 11, 18)).pk])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    clock.move_to(MONDAY)
+    for n in range(10):
+        consented_case(world, at=MONDAY, school=n % 2)
+    services.agenda_sync()
+    clock.move_to(local(2026, 11, 18, 8, 35))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url)
+    assert page.content.decode().count('aria-label="Tag sagen') == 12
+
+
 def test_it_flags_a_case_the_next_meeting_would_miss(agenda, world, login, clock):
     clock.move_to(local(2026, 11, 18, 10))
     services.meeting_minutes_approve(actor=_karen(world), meeting=meeting_on(world, dt.date(2026, 11, 18)))

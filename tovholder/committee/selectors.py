@@ -377,3 +377,12 @@ def compliance_summary(municipality: Municipality, *, since: dt.date | None = No
 
 def case_committee_items(case_id: int) -> list[AgendaItem]:
     return list(AgendaItem.objects.filter(case_id=case_id).select_related("returned_by").order_by("created_at", "pk"))
+
+
+def committee_late_explanation(case_id: int) -> str:
+    """The written explanation kept when the committee missed the 8-working-day clock on the
+    case's consented referral ("" when met, exempt or not yet decided). For the case's own
+    committee milestone (`Milestone.explanation`), so it is not a second provider."""
+    return (AgendaItem.objects.filter(case_id=case_id, origin=AgendaItem.Origin.CONSENT,
+                                      compliance=AgendaItem.Compliance.MISSED)
+            .values_list("late_explanation", flat=True).first() or "")

@@ -371,8 +371,9 @@ def _effective_at(meeting: CommitteeMeeting, now: dt.datetime) -> dt.datetime:
 def _lock_for_decision(
     *, actor: Actor, item: AgendaItem, meeting: CommitteeMeeting, expected_version: int | None,
 ) -> tuple[Case, AgendaItem, CommitteeMeeting]:
+    """Lock in order and check the seat. The consent gate is the caller's next step, after
+    it has recognised a repeated submission (which must not fail on the case it closed)."""
     case, item = _lock_item(item)
-    require_processing_allowed(case)
     meeting = CommitteeMeeting.objects.select_for_update().get(pk=meeting.pk)
     _require_member(actor, case.municipality_id)
     if meeting.municipality_id != item.municipality_id:
@@ -408,6 +409,7 @@ def decision_record(
         if earlier.kind == kind and earlier.meeting_id == meeting.pk:
             return earlier  # the same decision submitted twice (a double click)
         raise ValidationError("Sagen er allerede afgjort.")
+    require_processing_allowed(case)
     _check_open(item, expected_version)
     now = timezone.now()
     _require_sitting(meeting, now)
@@ -509,6 +511,7 @@ def item_postpone(
     earlier = item.decisions.filter(kind=DecisionKind.POSTPONE, meeting=meeting).first()
     if earlier is not None:
         return earlier
+    require_processing_allowed(case)
     _check_open(item, expected_version)
     now = timezone.now()
     _require_sitting(meeting, now)
