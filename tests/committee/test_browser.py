@@ -111,3 +111,34 @@ def test_it_runs_a_committee_meeting_from_agenda_to_minutes(world, page, live_se
         for case in (emil, nora, sigurd):
             reply = OutboundMessage.objects.get(case=case, reason="minutes")
             assert reply.thread.case_id == case.pk
+
+
+def test_it_brings_a_stalled_pathway_back_to_the_committee_with_the_lead_invited(world, page, live_server):
+    case = world.case  # awaiting its start meeting; lead lars (Rønde Skole), the child at pia's school
+    browser_login(page, live_server, "lars")
+    page.goto(f"{live_server.url}/forloeb/{case.pk}/")
+    page.get_by_role("link", name="Send forløbet tilbage til koordinationsudvalget").click()
+    page.get_by_role("button", name="Send tilbage til udvalget").click()
+    assert page.get_by_role("alert").is_visible()  # a reason is required
+    page.get_by_label("Hvorfor er forløbet gået i stå").fill(
+        "Familien er ikke mødt op til igangsætningsmødet to gange; skolen kan ikke løfte det alene.")
+    page.get_by_role("button", name="Send tilbage til udvalget").click()
+    assert page.get_by_text("Forløbet er på udvalgets dagsorden").is_visible()
+    assert page.get_by_text("Sendt tilbage af den indsatsansvarlige").is_visible()
+    screenshot(page, "committee-case-panel-returned")
+
+    page.context.clear_cookies()
+    browser_login(page, live_server, "karen")
+    page.goto(f"{live_server.url}/udvalg/")
+    row = page.get_by_role("row").filter(has_text=case.child.full_name)
+    assert "Sendt tilbage af den indsatsansvarlige" in row.inner_text()
+    assert "Lars Nielsen" in row.inner_text() and "indsatsansvarlig" in row.inner_text()
+    row.get_by_role("link", name=case.child.full_name).click()
+    assert page.get_by_text("Familien er ikke mødt op").is_visible()
+    screenshot(page, "committee-item-returned")
+
+    page.context.clear_cookies()
+    browser_login(page, live_server, "pia")
+    page.goto(f"{live_server.url}/udvalg/")
+    assert page.get_by_role("link", name=case.child.full_name).is_visible()
+    screenshot(page, "committee-agenda-principal")
