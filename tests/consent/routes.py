@@ -37,6 +37,7 @@ def _scanned_request(w):
 
 ROUTES = [
     Route("consent:waiting", allowed={"ida": 200, "nora": 200}),
+    Route("consent:text_edit", lambda w: {"code": "706"}, allowed={"admin": 200}),
     Route("consent:request_start", CASE, method="POST", allowed=REDIRECTED),
     Route("consent:renewal_start", CASE, method="POST", allowed=REDIRECTED),
     Route("consent:paper_answer", _request, allowed=MANAGERS),

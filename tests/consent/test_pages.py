@@ -162,3 +162,21 @@ def test_staff_can_send_the_request_again_to_someone_added_later(world, login):
     login("ida").post(reverse("consent:request_start", args=[case.pk]))
     assert len(requests_of(case)) == 2
     assert Case.objects.get(pk=case.pk).stage == Stage.AWAITING_CONSENT
+
+
+def test_the_administrator_publishes_a_new_version_of_the_text(world, login):
+    from tovholder.consent.services import consent_text_current
+
+    url = reverse("consent:text_edit", args=["706"])
+    page = login("admin").get(url)
+    assert page.status_code == 200 and "Gældende version: 1" in page.content.decode()
+    current = consent_text_current(municipality=world.syddjurs)
+    data = {"body_template": current.body_template + "\nSpørgsmål? Ring til os.", "contact": "PPR, tlf. 87 53 50 00",
+            "valid_from": dt.date.today().isoformat(), "party_committee": "on",
+            "label_committee": "Koordinationsudvalget i Syddjurs", "party_gp_practice": "on", "label_gp_practice": "Egen læge"}
+    assert login("admin").post(url, data).status_code == 302
+    new = consent_text_current(municipality=world.syddjurs)
+    assert new.version == 2 and new.party_kinds == {"committee", "gp_practice"}
+    bad = login("admin").post(url, {**data, "body_template": "Ingen navn her"})
+    assert bad.status_code == 200 and 'role="alert"' in bad.content.decode()
+    assert login("karen").get(url).status_code == 404

@@ -161,3 +161,22 @@ def test_the_api_lists_a_cases_letters(world, login):
     assert [x["reason"] for x in data] == ["minutes", "minutes"]
     assert login("ida").get(f"/api/cases/{world.case.pk}/letters").json() == []
     assert login("anne").get(f"/api/cases/{world.case.pk}/letters").status_code == 404
+
+
+def test_only_the_demo_lets_staff_open_the_familys_copy(world, login, settings):
+    (letter, _) = minutes(world.case)
+    letters_deliver()
+    settings.LETTERS_DEMO_MAILBOX = False
+    assert "/breve/post/" not in login("lars").get(reverse("letters:detail", args=[letter.pk])).content.decode()
+    settings.LETTERS_DEMO_MAILBOX = True
+    html = login("lars").get(reverse("letters:detail", args=[letter.pk])).content.decode()
+    assert outbox_copy(letter)["read_url"] in html and "kun i demoen" in html
+
+
+def test_the_outbox_command_lists_the_read_links(world, capsys):
+    from django.core.management import call_command
+
+    (letter, _) = minutes(world.case)
+    letters_deliver()
+    call_command("letters_outbox", case=world.case.pk)
+    assert outbox_copy(letter)["read_url"] in capsys.readouterr().out

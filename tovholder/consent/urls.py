@@ -6,6 +6,7 @@ app_name = "consent"
 urlpatterns = [
     # Staff
     path("afventer/", views.waiting, name="waiting"),
+    path("tekst/<str:code>/", views.text_edit, name="text_edit"),
     path("forloeb/<int:case_id>/anmod/", views.request_start, name="request_start"),
     path("forloeb/<int:case_id>/forny/", views.renewal_start, name="renewal_start"),
     path("anmodning/<int:request_id>/papirsvar/", views.paper_answer, name="paper_answer"),

@@ -223,3 +223,41 @@ def waiting(request):
         "renewal": [r for r in rows if r.consent_round.kind == ConsentRound.Kind.RENEWAL],
         "today": today, "several": len(municipality_ids) > 1,
     })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def text_edit(request, code: str):
+    """The administrator publishes a new version of a municipality's consent text."""
+    from tovholder.access import is_administrator
+    from tovholder.consent.forms import ConsentTextForm
+    from tovholder.consent.models import ConsentText
+    from tovholder.consent.services import consent_text_current, consent_text_publish
+    from tovholder.consent.texts import render_text
+    from tovholder.organisations.models import Municipality
+
+    if not is_administrator(request.user):
+        raise Http404
+    municipality = Municipality.objects.filter(code=code).first()
+    if municipality is None:
+        raise Http404
+    current = consent_text_current(municipality=municipality)
+    form = ConsentTextForm(request.POST or None, parties=current.parties,
+                           initial={"body_template": current.body_template, "contact": current.contact})
+    if request.method == "POST" and form.is_valid():
+        try:
+            text = consent_text_publish(
+                actor=Actor(user=request.user), municipality=municipality,
+                body_template=form.cleaned_data["body_template"], parties=form.parties(),
+                contact=form.cleaned_data["contact"], valid_from=form.cleaned_data["valid_from"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Version {text.version} af samtykketeksten er gemt. Samtykker, der allerede "
+                                      "er givet, beholder deres version.")
+            return redirect("consent:text_edit", code=municipality.code)
+    versions = ConsentText.objects.filter(municipality=municipality).order_by("-version")
+    return render(request, "consent/text_edit.html", {
+        "municipality": municipality, "current": current, "form": form, "versions": versions,
+        "preview": render_text(current, child_name="Emma Eksempel"),
+    })

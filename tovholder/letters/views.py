@@ -3,6 +3,7 @@ own "read online" page (public, opened with the personal link from the letter)."
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -46,7 +47,17 @@ def letter_detail(request, letter_id: int):
                  case=letter.case, obj=letter, summary=f"Brev vist: {letter.subject}")
     return render(request, "letters/letter_detail.html", {
         "letter": letter, "case": letter.case, "attachments": letter.attachments.defer("content"),
+        "demo_read_url": _demo_read_url(letter),
     })
+
+
+def _demo_read_url(letter: Letter) -> str:
+    """In the demo (LETTERS_DEMO_MAILBOX, on with DEBUG) staff may open the family's copy,
+    to show what the family sees. Never in production: the link is the family's."""
+    if not getattr(settings, "LETTERS_DEMO_MAILBOX", settings.DEBUG):
+        return ""
+    copy = delivered_copy(letter)
+    return (copy or {}).get("read_url", "")
 
 
 def _file_response(attachment: LetterAttachment) -> HttpResponse:
