@@ -57,6 +57,12 @@ def _open(chart_id: str, width: int, height: int, title: str, desc: str) -> str:
             f'<title id="{chart_id}-t">{_e(title)}</title><desc id="{chart_id}-d">{_e(desc)}</desc>')
 
 
+def _label_width(labels: Sequence[str], least: int = 100, most: int = 340) -> int:
+    """Room for the longest row label (about 7 px a character at 12 px)."""
+    longest = max((len(str(label)) for label in labels), default=0)
+    return max(least, min(most, 7 * longest + 16))
+
+
 def _nice_max(value: float) -> float:
     if value <= 0:
         return 1
@@ -82,7 +88,7 @@ def bar_chart(*, chart_id: str, title: str, desc: str, labels: Sequence[str], va
               value_labels: Sequence[str] | None = None, axis_label: str = "", max_value: float | None = None,
               width: int = 640) -> SafeString:
     """Horizontal bars: one per label, the value written at the end of the bar."""
-    left, right, top, bar, gap = 230, 70, 10, 22, 10
+    left, right, top, bar, gap = _label_width(labels), 90, 10, 22, 10
     height = top + len(labels) * (bar + gap) + 40
     numbers = [v or 0 for v in values]
     vmax = max_value or _nice_max(max(numbers, default=0))
@@ -153,7 +159,7 @@ def stacked_percent_chart(*, chart_id: str, title: str, desc: str, rows: Sequenc
     """100 % bars, one per row (a clock, a survey round), split into the series; each
     segment carries its percentage when there is room, and the legend repeats the patterns."""
     colours = list(colours or PALETTE)[: len(series)]
-    left, right, top, bar, gap = 200, 60, 10, 26, 12
+    left, right, top, bar, gap = _label_width([label for label, _c in rows]), 60, 10, 26, 12
     legend_rows = (len(series) + 2) // 3
     height = top + len(rows) * (bar + gap) + 30 + legend_rows * 20
     plot = width - left - right

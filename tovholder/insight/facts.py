@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     DateField,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     Max,
@@ -32,7 +34,14 @@ from django.db.models import (
 )
 from django.db.models import Case as When_
 from django.db.models import When as W
-from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, TruncDate
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    ExtractDay,
+    ExtractMonth,
+    ExtractYear,
+    TruncDate,
+)
 from django.utils import timezone
 
 from tovholder.cases.models import Case
@@ -53,7 +62,8 @@ FACT_COLUMNS = [
     "consent_due_on", "consent_on", "committee_due_on", "committee_on", "committee_wait_wd", "decision", "pathway_on",
     "start_due_on", "start_meeting_on", "needs_assessment", "intervention_due_on", "intervention_on",
     "follow_up_due_on", "first_follow_up_on", "last_meeting_on", "next_meeting_on", "closing_meeting_on",
-    "closed_on", "closed_reason", "school_action", "lead_kind", "parents_agree", "final", "refreshed_at",
+    "closed_on", "closed_reason", "school_action", "lead_kind", "parents_agree", "final", "case_version", "pathway_version",
+    "settings_stamp", "refreshed_at",
 ]
 
 
@@ -112,7 +122,9 @@ def fact_queryset() -> QuerySet:
                                                   "continue"])
         committee_on = Coalesce(Subquery(item.filter(state="decided").values("decided_on")[:1]), committee_on)
         decision = Coalesce(Subquery(final.order_by("decided_at").values("kind")[:1]), decision)
-    qs = qs.annotate(x_committee=committee_on, x_decision=decision)
+    qs = qs.annotate(x_committee=committee_on, x_decision=decision, x_age=ExtractYear("x_opened") - ExtractYear(
+        "x_birth") - When_(W(Q(x_month__lt=F("x_bmonth")) | Q(x_month=F("x_bmonth"), x_day__lt=F("x_bday")),
+                             then=Value(1)), default=Value(0), output_field=IntegerField()))
     qs = qs.annotate(
         x_consent_ord=_ordinal("x_consent"),
         x_committee_ord=_ordinal("x_committee"),
@@ -153,9 +165,8 @@ def fact_queryset() -> QuerySet:
         c_region_id=F("municipality__region_id"),
         c_municipality_id=F("municipality_id"),
         c_opened_on=F("x_opened"),
-        c_age=ExtractYear("x_opened") - ExtractYear("x_birth") - When_(
-            W(Q(x_month__lt=F("x_bmonth")) | Q(x_month=F("x_bmonth"), x_day__lt=F("x_bday")), then=Value(1)),
-            default=Value(0), output_field=IntegerField()),
+        c_age=When_(W(x_birth__gt=F("x_opened"), then=Value(None)), default=F("x_age"),
+                    output_field=IntegerField()),
         c_channel=F("referral_channel"),
         c_is_re_referral=F("is_re_referral"),
         c_exempt=F("exempt_from_deadlines"),
@@ -183,8 +194,23 @@ def fact_queryset() -> QuerySet:
         c_lead_kind=pathway.get("lead_kind", Value("")),
         c_parents_agree=parents,
         c_final=When_(W(stage="closed", then=Value(True)), default=Value(False), output_field=BooleanField()),
+        c_case_version=F("version"),
+        c_pathway_version=Coalesce(F("pathway__version"), Value(0)) if Pathway is not None else Value(0),
+        c_settings_stamp=settings_stamp(),
         c_refreshed_at=Value(timezone.now()),
     )
+
+
+def settings_stamp(prefix: str = "municipality__"):
+    """One number that changes when any of a municipality's clock settings does."""
+    parts = ["committee_working_days", "start_meeting_weeks", "intervention_weeks", "first_follow_up_weeks",
+             "consent_answer_days", "consent_reminder_days"]
+    stamp = Cast(F(f"{prefix}closed_constitution_day"), IntegerField()) * 2 + Cast(
+        F(f"{prefix}closed_christmas_eve"), IntegerField()) * 3 + Cast(F(f"{prefix}closed_new_years_eve"),
+                                                                       IntegerField()) * 5
+    for i, name in enumerate(parts):
+        stamp = stamp + F(f"{prefix}{name}") * Value(1000 ** (i % 3) * (7 + i), output_field=BigIntegerField())
+    return ExpressionWrapper(stamp, output_field=BigIntegerField())
 
 
 def _date():
@@ -211,30 +237,47 @@ def _needed_years() -> tuple[set[int], dt.date, dt.date]:
     return keys, min(first_day, today), today + dt.timedelta(days=800)
 
 
-def facts_refresh(*, full: bool = False, case_ids: list[int] | None = None) -> int:
-    """Rewrite the fact rows of open cases and add rows for new cases; `full` also looks
-    for any case without a row. Returns how many rows were written."""
+def facts_refresh(*, full: bool = False, case_ids: list[int] | None = None, written_ids: list | None = None) -> int:
+    """Rewrite the fact rows of open cases that changed and add rows for new cases; `full`
+    also looks for any case without a row. Returns how many rows were written (their case
+    ids are appended to `written_ids` when given)."""
     keys, first, last = _needed_years()
     if keys:
         calendar_ensure(keys, first, last)
-    written = 0
+    ids: list[int] = [] if written_ids is None else written_ids
     if case_ids is not None:
         for i in range(0, len(case_ids), 500):
-            written += _rewrite(Q(pk__in=case_ids[i:i + 500]))
-        return written
+            ids += _rewrite(Q(pk__in=case_ids[i:i + 500]))
+        return len(ids)
     with transaction.atomic():
-        stale = list(CaseFact.objects.filter(final=False).values_list("case_id", flat=True))
+        stale = stale_case_ids()
     for i in range(0, len(stale), 500):
-        written += _rewrite(Q(pk__in=stale[i:i + 500]))
+        ids += _rewrite(Q(pk__in=stale[i:i + 500]))
     top = CaseFact.objects.aggregate(top=Max("case_id"))["top"] or 0
     last_id = Case.objects.aggregate(top=Max("id"))["top"] or 0
     low = 0 if full else max(0, top - LOOKBACK_IDS)
     for start in range(low, last_id + 1, CHUNK):
-        written += _rewrite(Q(pk__gt=start, pk__lte=start + CHUNK), only_missing=True)
-    return written
+        ids += _rewrite(Q(pk__gt=start, pk__lte=start + CHUNK), only_missing=True)
+    return len(ids)
 
 
-def _rewrite(where: Q, *, only_missing: bool = False) -> int:
+def stale_case_ids() -> list[int]:
+    """Open cases whose row no longer matches what it was computed from."""
+    Pathway = _model("pathway.Pathway")
+    pathway_version = (Coalesce(Subquery(Pathway.objects.filter(case_id=OuterRef("case_id")).values("version")[:1]),
+                                Value(0)) if Pathway is not None else Value(0))
+    return list(
+        CaseFact.objects.filter(final=False)
+        .annotate(now_case=F("case__version"), now_pathway=pathway_version,
+                  now_stamp=settings_stamp("case__municipality__"))
+        .filter(~Q(case_version=F("now_case")) | ~Q(pathway_version=F("now_pathway"))
+                | ~Q(settings_stamp=F("now_stamp")) | Q(case__stage="closed"))
+        .values_list("case_id", flat=True)
+    )
+
+
+def _rewrite(where: Q, *, only_missing: bool = False) -> list[int]:
+    """(Re)write the rows of the cases matching `where`; returns their case ids."""
     with transaction.atomic():
         if not only_missing:
             ids = Case.objects.filter(where).values("pk")
@@ -242,8 +285,8 @@ def _rewrite(where: Q, *, only_missing: bool = False) -> int:
         missing = where & ~Exists(CaseFact.objects.filter(case_id=OuterRef("pk")))
         sql, params = _insert_sql(missing)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return max(cursor.rowcount, 0)
+            cursor.execute(f"{sql} RETURNING case_id", params)
+            return [row[0] for row in cursor.fetchall()]
 
 
 def facts_refresh_job() -> int:
@@ -257,7 +300,14 @@ def facts_refresh_job() -> int:
     ).update(started_at=now)
     if claimed != 1:
         return 0
-    written = facts_refresh()
+    from tovholder.insight.rollup import rollup_asof, rollup_rebuild, rollup_update
+
+    ids: list[int] = []
+    written = facts_refresh(written_ids=ids)
+    if rollup_asof() != timezone.localdate():
+        rollup_rebuild()  # a new day: every open case's statuses moved with the date
+    elif ids:
+        rollup_update(case_ids=ids)
     FactsRefresh.objects.filter(name="facts").update(finished_at=timezone.now(), refreshed=written)
     return written
 

@@ -31,12 +31,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     CharField,
     Count,
     DateField,
+    ExpressionWrapper,
     F,
     IntegerField,
     Q,
@@ -159,10 +160,11 @@ def _status(asof: dt.date, *, started: Q, due: str, met: str, not_needed: Q | No
     return Choose(*whens, default=Value("pending"), output_field=CharField())
 
 
-def _wait(asof: dt.date, start: str, end: str):
-    """Days from one milestone to the next, when both happened by the as-of date."""
-    return Choose(W(_by(start, asof) & _by(end, asof), then=DaysBetween(start, end)),
-                  default=Value(None), output_field=IntegerField())
+def _wait(asof: dt.date, start: str, end: str, unit: str):
+    """Days (or whole weeks) from one milestone to the next, when both happened by the as-of date."""
+    days = DaysBetween(start, end)
+    value = ExpressionWrapper(days / Value(7), output_field=IntegerField()) if unit == "weeks" else days
+    return Choose(W(_by(start, asof) & _by(end, asof), then=value), default=Value(None), output_field=IntegerField())
 
 
 WAITS = [
@@ -222,12 +224,12 @@ def _derived(asof: dt.date) -> dict:
                        ("intervention", "intervention_due_on"), ("follow_up", "follow_up_due_on")]:
         d[f"d_{clock}_month"] = Choose(W(Q(**{f"{due}__lte": asof}), then=TruncMonth(due, output_field=DateField())),
                                        default=Value(None), output_field=DateField())
-    for key, start, end, _unit, _lbl in WAITS:
+    for key, start, end, unit, _lbl in WAITS:
         if key == "wait_committee":
             d[f"d_{key}"] = Choose(W(by("consent_on") & by("committee_on"), then="committee_wait_wd"),
                                    default=Value(None), output_field=IntegerField())
         else:
-            d[f"d_{key}"] = _wait(asof, start, end)
+            d[f"d_{key}"] = _wait(asof, start, end, unit)
     return d
 
 
@@ -258,16 +260,57 @@ class Figures:
     def get(self, name: str) -> Counter:
         return self.counts.get(name, Counter())
 
+    def add(self, other: Figures) -> Figures:
+        for name, counter in other.counts.items():
+            self.counts.setdefault(name, Counter()).update(counter)
+        return self
+
 
 def case_figures(area: Area, period: Period) -> Figures:
-    """One pass over the cohort's facts, every grouping at once."""
+    """Every grouping for the cohort. A period that runs to today reads its whole months
+    from the daily roll-up (`insight.rollup`, kept by the background loop) and only the
+    days before its first whole month from the case facts; any other period is computed
+    from the facts as of its end."""
+    from tovholder.insight.rollup import rollup_asof, rollup_figures
+
+    today = timezone.localdate()
+    if period.end < today or rollup_asof() != today:
+        return live_figures(area, period.start, period.end, period.asof)
+    first_whole = period.start if period.start.day == 1 else (period.start.replace(day=1) + dt.timedelta(days=32)
+                                                               ).replace(day=1)
+    figures = Figures()
+    if first_whole <= today:
+        figures.add(rollup_figures(area, first_whole))
+    if period.start < first_whole:
+        figures.add(live_figures(area, period.start, min(first_whole - dt.timedelta(days=1), period.end), today))
+    return figures
+
+
+def grouping_query(qs: QuerySet, asof: dt.date, groupings: dict[str, tuple[str, ...]],
+                   keep: tuple[str, ...] = ()) -> tuple[str, list, list[str]]:
+    """The SQL of the facts in `qs` with the derived columns the groupings use (and the
+    plain columns in `keep`), and the names of those derived columns."""
+    derived = _derived(asof)
+    used = sorted({c for dims in groupings.values() for c in dims})
+    inner = qs.annotate(**{k: v for k, v in derived.items() if k in used}).values(*keep, *used)
+    sql, params = inner.query.sql_with_params()
+    return sql, list(params), used
+
+
+def postgres_tuned(cursor) -> None:
+    """The groups are few (hundreds), so every grouping set fits a hash table: give the
+    planner the memory to hash them all in one pass instead of sorting the rows once per
+    set, and skip JIT compilation, which costs more than it saves here."""
+    cursor.execute("SET LOCAL work_mem = '128MB'")
+    cursor.execute("SET LOCAL jit = off")
+
+
+def live_figures(area: Area, start: dt.date, end: dt.date, asof: dt.date) -> Figures:
+    """One pass over the facts of the cases referred from `start` to `end`, as of `asof`."""
     groupings = dict(GROUPINGS)
     if area.is_region:
         groupings.update(REGION_GROUPINGS)
-    derived = _derived(period.asof)
-    used = sorted({c for dims in groupings.values() for c in dims})
-    inner = cohort(area, period).annotate(**{k: v for k, v in derived.items() if k in used}).values(*used)
-    sql, params = inner.query.sql_with_params()
+    sql, params, used = grouping_query(cohort(area, Period(start, end)), asof, groupings)
     q = connection.ops.quote_name
     result = Figures()
     if connection.vendor == "postgresql":
@@ -276,7 +319,8 @@ def case_figures(area: Area, period: Period) -> Figures:
             sets.setdefault(tuple(sorted(dims)), []).append(name)
         set_sql = ", ".join("(" + ", ".join(q(c) for c in dims) + ")" for dims in sets)
         cols = ", ".join(q(c) for c in used)
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            postgres_tuned(cursor)
             cursor.execute(
                 f"SELECT {cols}, GROUPING({cols}), COUNT(*) FROM ({sql}) f GROUP BY GROUPING SETS ({set_sql})",
                 params,
@@ -291,7 +335,7 @@ def case_figures(area: Area, period: Period) -> Figures:
         for row in rows:
             values, mask, n = dict(zip(used, row[:-2], strict=True)), row[-2], row[-1]
             for name in by_mask.get(mask, []):
-                key = tuple(values[c] for c in groupings[name])
+                key = tuple(normalise(c, values[c]) for c in groupings[name])
                 result.counts.setdefault(name, Counter())[key] += n
     else:
         with connection.cursor() as cursor:
@@ -300,9 +344,32 @@ def case_figures(area: Area, period: Period) -> Figures:
                 cursor.execute(f"SELECT {cols}, COUNT(*) FROM ({sql}) f GROUP BY {cols}", params)
                 counter = Counter()
                 for row in cursor.fetchall():
-                    counter[tuple(row[:-1])] += row[-1]
+                    counter[tuple(normalise(c, v) for c, v in zip(dims, row[:-1], strict=True))] += row[-1]
                 result.counts[name] = counter
     return result
+
+
+BOOL_DIMS = {"d_first", "d_active", "d_school"}
+INT_DIMS = {"d_age", "d_municipality", *(f"d_{w[0]}" for w in WAITS)}
+DATE_DIMS = {f"d_{c}_month" for c, _l in CLOCKS}
+
+
+def normalise(dim: str, value):
+    """One Python type per dimension whatever the database returned (or the roll-up stored
+    as text): bool, int, date or str; None stays None."""
+    if value is None:
+        return None
+    if dim in BOOL_DIMS:
+        return value in (True, 1, "1", "true", "t", "True")
+    if dim in INT_DIMS:
+        return int(value)
+    if dim in DATE_DIMS:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        return dt.date.fromisoformat(str(value)[:10])
+    return str(value)
 
 
 def _truthy(value) -> bool:
@@ -436,43 +503,29 @@ def deadline_compliance(figures: Figures) -> Table:
 
 
 def deadline_compliance_by_month(figures: Figures) -> Table:
-    """Met / due per clock, by the month the deadline fell in."""
-    months: dict[dt.date, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    """Met / due per clock, by the month the deadline fell in (one row per month and clock)."""
+    rows = []
+    months: dict[tuple[dt.date, str], Counter] = defaultdict(Counter)
     for clock, _lbl in CLOCKS:
         for (month, status), n in figures.get(f"month_{clock}").items():
-            if month is None or status is None:
-                continue
-            if isinstance(month, dt.datetime):
-                month = month.date()
-            if isinstance(month, str):
-                month = dt.date.fromisoformat(month[:10])
-            months[month][clock][status] += n
-    rows = []
-    for month in sorted(months):
-        row: list = [month.strftime("%Y-%m")]
-        for clock, _lbl in CLOCKS:
-            c = months[month][clock]
-            due = c["met"] + c["late"] + c["overdue"]
-            row += [c["met"], due, percent(c["met"], due)]
-        rows.append(row)
-    columns = [Column("month", _("Måned (frist)"), "label")]
-    for clock, _lbl in CLOCKS:
-        short = CLOCK_SHORT[clock]
-        columns += [Column(f"{clock}_met", f"{short}: {_('overholdt')}"),
-                    Column(f"{clock}_due", f"{short}: {_('frister')}"),
-                    Column(f"{clock}_share", f"{short}: %", "percent")]
+            if month is not None and status is not None:
+                months[(normalise("d_consent_month", month), clock)][status] += n
+    order = {clock: i for i, (clock, _lbl) in enumerate(CLOCKS)}
+    for (month, clock) in sorted(months, key=lambda k: (k[0], order[k[1]])):
+        c = months[(month, clock)]
+        due = c["met"] + c["late"] + c["overdue"]
+        if due:
+            rows.append([month.strftime("%Y-%m"), str(CLOCK_SHORT[clock]), c["met"], due, percent(c["met"], due)])
     return Table(
         key="rettidighed_over_tid",
         title=_("Rettidighed over tid"),
         description=_("Andel af fristerne, der blev overholdt, efter den måned fristen faldt i, for hvert ur. "
                       "Frister, der endnu ikke er nået, og undtagne forløb tælles ikke med."),
-        columns=columns,
+        columns=[Column("month", _("Måned (frist)"), "label"), Column("clock", _("Tidsfrist"), "text"),
+                 Column("met", _("Overholdt")), Column("due", _("Frister")),
+                 Column("share", _("Andel overholdt"), "percent")],
         rows=rows,
     )
-
-
-def _unit_value(days: int, unit: str) -> int:
-    return days // 7 if unit == "weeks" else days
 
 
 def waiting_times(figures: Figures) -> list[Table]:
@@ -482,7 +535,7 @@ def waiting_times(figures: Figures) -> list[Table]:
         values: Counter = Counter()
         for (_active, days), n in figures.get(key).items():
             if days is not None:
-                values[_unit_value(int(days), unit)] += n
+                values[int(days)] += n
         unit_label = {"days": _("dage"), "weeks": _("uger"), "workdays": _("hverdage")}[unit]
         total = sum(values.values())
         rows = [[str(v), n, percent(n, total)] for v, n in sorted(values.items())]
@@ -620,7 +673,7 @@ def key_figures(figures: Figures, entry: dict[str, Counter], ages: Table) -> Tab
         return sum(n for (active_, v), n in figures.get(name).items() if _truthy(active_) and test(v))
 
     no_follow_up = among_active("wait_follow_up", lambda v: v is None)
-    long_wait = among_active("wait_follow_up", lambda v: v is not None and 13 <= int(v) // 7 <= 17)
+    long_wait = among_active("wait_follow_up", lambda v: v is not None and 13 <= int(v) <= 17)
     closing = sum(n for (p, _r), n in first.items() if p == "completed")
     exempt = sum(n for (_a, s), n in figures.get("clock_committee").items() if s == "exempt")
     children = sum(row[1] for row in ages.rows)

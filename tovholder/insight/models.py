@@ -76,6 +76,12 @@ class CaseFact(models.Model):
     lead_kind = models.CharField(max_length=32, blank=True)
     parents_agree = models.CharField(max_length=8, blank=True)  # at the latest meeting
     final = models.BooleanField(default=False)
+    # What the row was computed from: an open case's row is rewritten when one of these
+    # moves (every service that changes a fact bumps the case's or the pathway's version;
+    # a municipality's clock settings change its stamp).
+    case_version = models.PositiveIntegerField(default=0)
+    pathway_version = models.PositiveIntegerField(default=0)
+    settings_stamp = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -91,15 +97,46 @@ class CaseFact(models.Model):
 
 class FactsRefresh(models.Model):
     """The background loop's claim on the refresh (one row): a conditional UPDATE on
-    `started_at` lets one worker at a time refresh, at most every REFRESH_SECONDS."""
+    `started_at` lets one worker at a time refresh, at most every REFRESH_SECONDS.
+    `asof` is the day the roll-up's statuses were computed for."""
 
     name = models.CharField(max_length=40, unique=True)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
     refreshed = models.PositiveIntegerField(default=0)
+    asof = models.DateField(null=True)
 
     def __str__(self) -> str:
         return self.name
+
+
+class FactRollup(models.Model):
+    """The figures' groupings summed per municipality and month of referral (and per
+    region: `municipality` empty), as of `FactsRefresh.asof`: a period that runs to today
+    reads a few thousand rows here instead of a million facts. Rebuilt each day by the
+    background loop (statuses move with the date) and for the months of changed cases."""
+
+    region = models.ForeignKey("organisations.Region", on_delete=models.CASCADE, related_name="+")
+    municipality = models.ForeignKey("organisations.Municipality", on_delete=models.CASCADE, null=True,
+                                     related_name="+")
+    month = models.DateField()
+    grouping = models.CharField(max_length=24)
+    # The grouping's key values as text; NULL is a value of its own ("not yet", "none").
+    k1 = models.CharField(max_length=40, null=True)  # noqa: DJ001
+    k2 = models.CharField(max_length=40, null=True)  # noqa: DJ001
+    k3 = models.CharField(max_length=40, null=True)  # noqa: DJ001
+    k4 = models.CharField(max_length=40, null=True)  # noqa: DJ001
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["municipality", "month"], name="insight_rollup_mun_month"),
+            models.Index(fields=["region", "month"], condition=Q(municipality__isnull=True),
+                         name="insight_rollup_region_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grouping} {self.month}"
 
 
 # ---- Relational coordination ---------------------------------------------------------------

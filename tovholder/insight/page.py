@@ -16,7 +16,7 @@ from tovholder.insight.tables import Suppressed, Table, cell_text, suppress
 class Figure:
     table: Table
     chart: SafeString | None = None
-    charts: list[SafeString] | None = None
+    charts: list[tuple[str, SafeString]] | None = None  # small multiples: (caption, chart)
 
     @property
     def key(self) -> str:
@@ -71,16 +71,17 @@ def figures(insight: Insight) -> list[Figure]:
         suffix=[f"n={_text(row[1])}" for row in compliance.rows])))
 
     over_time = t["rettidighed_over_tid"]
+    months = sorted({r[0] for r in over_time.rows})
     small = []
-    for i, (clock, label) in enumerate(CLOCKS):
-        col = 1 + i * 3
-        small.append(charts.column_chart(
+    for clock, label in CLOCKS:
+        rows = {r[0]: r for r in over_time.rows if r[1] == str(CLOCK_SHORT[clock])}
+        series = [rows.get(m) for m in months]
+        small.append((str(label), charts.column_chart(
             chart_id=f"chart-tid-{clock}", title=f"{_('Rettidighed over tid')}: {label}",
             desc=_("Andel overholdt af de frister, der faldt i hver måned. Tallet over søjlen er overholdt/frister."),
-            labels=[r[0] for r in over_time.rows], values=[_num(r[col + 2]) for r in over_time.rows],
-            value_labels=[f"{_text(r[col])}/{_text(r[col + 1])}" if not isinstance(r[col + 1], int) or r[col + 1]
-                          else "" for r in over_time.rows],
-            x_label=_("Måned, hvor fristen faldt"), y_label=_("% overholdt"), max_value=100, height=220))
+            labels=months, values=[_num(r[4]) if r else 0 for r in series],
+            value_labels=[f"{_text(r[2])}/{_text(r[3])}" if r else "" for r in series],
+            x_label=_("Måned, hvor fristen faldt"), y_label=_("% overholdt"), max_value=100, height=220)))
     out.append(Figure(over_time, charts=small))
 
     for wait in insight.waits:
