@@ -54,6 +54,7 @@ class AskForm(forms.Form):
                               help_text="Kort, fx «Skolefravær og uro, 10-årig pige».")
     text = forms.CharField(label="Dit spørgsmål", widget=forms.Textarea(attrs={"rows": 8}))
     municipality = forms.ModelChoiceField(label="Kommune", queryset=Municipality.objects.all(), required=False,
+                                          empty_label="Samme kommune som din enhed",
                                           help_text="Den kommune, barnet bor i (kun til opgørelser).")
 
     def __init__(self, *args, advising=None, asking=None, **kwargs):
@@ -67,6 +68,7 @@ class BookForm(forms.Form):
     subject = forms.CharField(label="Emne", max_length=200)
     text = forms.CharField(label="Hvad vil du drøfte?", widget=forms.Textarea(attrs={"rows": 8}))
     municipality = forms.ModelChoiceField(label="Kommune", queryset=Municipality.objects.all(), required=False,
+                                          empty_label="Samme kommune som din enhed",
                                           help_text="Den kommune, barnet bor i (kun til opgørelser).")
 
     def __init__(self, *args, asking=None, **kwargs):

@@ -167,7 +167,7 @@ def detail(request, consultation_id: int):
 @login_required
 @require_POST
 def reply(request, consultation_id: int):
-    consultation, grant, case = require_consultation(request.user, consultation_id, audit=None)
+    consultation, grant, case = require_consultation(request.user, consultation_id)
     form = ReplyForm(request.POST)
     if form.is_valid():
         try:
