@@ -170,6 +170,32 @@ def test_it_flags_a_christmas_case_when_the_holiday_meetings_are_cancelled_until
 
 
 @pytest.mark.django_db
+def test_it_sends_a_consent_from_after_the_23_december_meeting_to_the_next_one(clock, world):
+    from tovholder.committee.services import decision_record
+
+    clock.move_to(local(2026, 12, 23, 8, 0))
+    plan(world)
+    clock.move_to(local(2026, 12, 23, 12, 0))  # the 08:30 meeting is over, though not closed yet
+    case = consented_case(world, at=local(2026, 12, 23, 12, 0))
+    item = item_for(case)
+    morning = meeting_on(world, dt.date(2026, 12, 23))
+    assert item not in sel.meeting_items(morning)
+    [row] = agenda(world)
+    assert row.due == dt.date(2027, 1, 8) and not row.misses_deadline  # Wednesday 30 December takes it
+    with pytest.raises(Exception, match="ikke på dagsordenen"):
+        decision_record(actor=actor(world, "karen"), basis="committee", item=item, meeting=morning,
+                        kind="everyday_support", conclusion="x")
+    meeting_cancel(actor=actor(world, "karen"), meeting=meeting_on(world, dt.date(2026, 12, 30)), reason="Jul")
+    [row] = agenda(world)
+    assert not row.misses_deadline  # 6 January is still within 8 January
+    clock.move_to(local(2027, 1, 6, 8, 45))
+    decision_record(actor=actor(world, "karen"), basis="committee", item=item,
+                    meeting=meeting_on(world, dt.date(2027, 1, 6)), kind="everyday_support", conclusion="Råd.")
+    item.refresh_from_db()
+    assert (item.compliance, item.due_on) == ("met", dt.date(2027, 1, 8))
+
+
+@pytest.mark.django_db
 def test_it_keeps_new_years_consents_on_time_with_the_january_meetings(clock, world):
     clock.move_to(local(2026, 12, 30, 12))
     late = consented_case(world, at=local(2026, 12, 30, 12))

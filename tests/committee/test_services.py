@@ -144,7 +144,7 @@ def test_it_postpones_with_a_reason_and_keeps_the_case_on_the_next_agenda(ready,
     assert item.state == AgendaItem.State.PENDING
     next_week = meeting_on(world, dt.date(2026, 11, 25))
     assert item in sel.meeting_items(next_week)
-    [row] = sel.agenda_rows(sel.meeting_items(next_week), municipality=world.syddjurs, upcoming=next_week)
+    [row] = sel.agenda_rows(sel.meeting_items(next_week), municipality=world.syddjurs, meetings=[next_week])
     assert row.postponements == 1 and not row.misses_deadline  # 25 November is before the 26th
     clock.move_to(local(2026, 11, 25, 8, 40))
     decide(world, item, next_week)
@@ -293,7 +293,7 @@ def test_it_lets_the_lead_bring_a_stalled_pathway_back_and_invites_them(ready, w
     assert (returned.origin, returned.state, returned.returned_by) == ("returned", "pending", world.user("lars"))
     assert {n.user.username for n in Notice.objects.filter(case=case, text__contains="tilbage")} == {"karen", "mads", "sofie"}
     next_week = meeting_on(world, dt.date(2026, 11, 25))
-    [row] = sel.agenda_rows(sel.meeting_items(next_week), municipality=world.syddjurs, upcoming=next_week)
+    [row] = sel.agenda_rows(sel.meeting_items(next_week), municipality=world.syddjurs, meetings=[next_week])
     assert row.item == returned
     assert [(p.user.username, p.role) for p in row.invited] == [("pia", "principal"), ("lars", "lead")]
     assert {a.user.username for a in sel.expected_attendees(next_week)} >= {"karen", "mads", "sofie", "pia", "lars"}

@@ -173,7 +173,7 @@ def get_agenda(request, kommune: str | None = None):
         services.meetings_generate(actor=services.JOB, municipality=seat.municipality)
         services.agenda_sync(actor=services.JOB, municipality=seat.municipality)
     nxt = sel.next_meeting(seat.municipality)
-    rows = sel.agenda_rows(list(sel.agenda_items(seat)), municipality=seat.municipality, upcoming=nxt)
+    rows = sel.agenda_rows(list(sel.agenda_items(seat)), municipality=seat.municipality)
     audit_list(request.user, seat, [r.case for r in rows], "Udvalgets dagsorden (API)")
     return {"municipality": seat.municipality.name, "role": seat.role,
             "next_meeting": _meeting(nxt) if nxt else None, "items": [_item(r) for r in rows]}

@@ -236,22 +236,38 @@ def agenda_items(seat: Seat) -> QuerySet[AgendaItem]:
     )
 
 
+def planned_meetings(municipality: Municipality, *, today: dt.date | None = None) -> list[CommitteeMeeting]:
+    """The meetings that will (or may still) sit: planned, today or later, in order."""
+    today = today or timezone.localdate()
+    return list(CommitteeMeeting.objects.filter(municipality=municipality, status=CommitteeMeeting.Status.PLANNED,
+                                                scheduled_on__gte=today).order_by("starts_at"))
+
+
+def meeting_for(item: AgendaItem, meetings: list[CommitteeMeeting]) -> CommitteeMeeting | None:
+    """The first of `meetings` that can take the item: it ends after the item was ready."""
+    return next((m for m in meetings if m.ends_at >= item.ready_at), None)
+
+
 def agenda_rows(
     items: list[AgendaItem], *, municipality: Municipality, today: dt.date | None = None,
-    upcoming: CommitteeMeeting | None | bool = False,
+    meetings: list[CommitteeMeeting] | None = None,
 ) -> list[AgendaRow]:
-    """Rows ordered by deadline, each flagged when the next meeting would miss it."""
+    """Rows ordered by deadline, each flagged when the meeting that will take it (the next
+    planned one that ends after the case was ready; or the one given) misses the deadline,
+    or when no meeting is planned for it at all."""
     today = today or timezone.localdate()
     rules = Rules.for_municipality(municipality)
-    if upcoming is False:
-        upcoming = next_meeting(municipality, today=today)
+    if meetings is None:
+        meetings = planned_meetings(municipality, today=today)
     invited = invited_people(items)
     rows = []
     for item in items:
         due = item_due(item, rules)
         exempt = item.case.exempt_from_deadlines
         status = _status(due, today, exempt)
-        misses = not exempt and (upcoming is None or upcoming.scheduled_on > due)
+        taking = meeting_for(item, meetings)
+        misses = not exempt and item.state == AgendaItem.State.PENDING and (
+            taking is None or taking.scheduled_on > due)
         rows.append(AgendaRow(item=item, due=due, status=status, status_label=STATUS_LABELS[status],
                               misses_deadline=misses, invited=invited.get(item.pk, []),
                               notes=getattr(item, "n_notes", 0), postponements=getattr(item, "n_postponed", 0)))
@@ -297,7 +313,9 @@ def meeting_items(meeting: CommitteeMeeting, seat: Seat | None = None) -> list[A
     handled = CommitteeDecision.objects.filter(item=OuterRef("pk"), meeting=meeting)
     base = AgendaItem.objects.filter(seat.item_filter() if seat else Q(municipality_id=meeting.municipality_id))
     if meeting.is_open:
-        base = base.filter(Q(state=AgendaItem.State.PENDING) & ~Q(case__stage=Stage.CLOSED) | Q(Exists(handled)))
+        # A case that became ready after the meeting ended waits for the next one.
+        waiting = Q(state=AgendaItem.State.PENDING, ready_at__lte=meeting.ends_at) & ~Q(case__stage=Stage.CLOSED)
+        base = base.filter(waiting | Q(Exists(handled)))
     else:
         base = base.filter(Exists(handled))
     return list(

@@ -77,7 +77,8 @@ def agenda(request):
     today = timezone.localdate()
     upcoming = sel.upcoming_meetings(municipality, today=today)
     nxt = next((m for m in upcoming if m.status == CommitteeMeeting.Status.PLANNED), None)
-    rows = sel.agenda_rows(list(sel.agenda_items(seat)), municipality=municipality, today=today, upcoming=nxt)
+    planned = [m for m in upcoming if m.status == CommitteeMeeting.Status.PLANNED]
+    rows = sel.agenda_rows(list(sel.agenda_items(seat)), municipality=municipality, today=today, meetings=planned)
     _audit_list(request, seat, [r.case for r in rows], "Udvalgets dagsorden")
     context = {
         "seat": seat, "municipality": municipality, "rows": rows, "next_meeting": nxt, "today": today,
@@ -106,7 +107,7 @@ def meeting_detail(request, meeting_id: int):
     items = sel.meeting_items(meeting, seat)
     if not seat.is_member and not items:
         raise Http404
-    rows = sel.agenda_rows(items, municipality=meeting.municipality, upcoming=meeting)
+    rows = sel.agenda_rows(items, municipality=meeting.municipality, meetings=[meeting])
     decided = sel.decisions_at(meeting)
     _audit_list(request, seat, [r.case for r in rows], "Udvalgsmødets dagsorden")
     attendees, present, minutes = [], set(), []
@@ -187,8 +188,7 @@ def meeting_approve(request, meeting_id: int):
 
 def _item_context(request, item: AgendaItem, case: Case, grant: Grant, meeting: CommitteeMeeting | None) -> dict:
     seat = sel.seat_for(request.user, item.municipality_id)
-    rows = sel.agenda_rows([item], municipality=item.municipality,
-                           upcoming=meeting if meeting else False)
+    rows = sel.agenda_rows([item], municipality=item.municipality, meetings=[meeting] if meeting else None)
     notes = list(UnitNote.objects.filter(item=item).select_related("unit", "author"))
     mine = sel.represented_units(request.user, case.municipality) if item.state == AgendaItem.State.PENDING else []
     by_unit = {n.unit_id: n for n in notes}
@@ -247,7 +247,7 @@ def item_take(request, meeting_id: int, item_id: int):
         except ValidationError as exc:
             _fail(form, exc)
     context = _item_context(request, item, case, grant, meeting)
-    rows = sel.agenda_rows(sel.meeting_items(meeting, seat), municipality=meeting.municipality, upcoming=meeting)
+    rows = sel.agenda_rows(sel.meeting_items(meeting, seat), municipality=meeting.municipality, meetings=[meeting])
     order = [r.item.pk for r in rows]
     at = order.index(item.pk) if item.pk in order else None
     context.update({
@@ -261,7 +261,7 @@ def item_take(request, meeting_id: int, item_id: int):
 def _next_after(meeting: CommitteeMeeting, seat: sel.Seat, item: AgendaItem) -> str:
     """After a decision, on to the next case the meeting has not taken yet."""
     done = sel.decisions_at(meeting)
-    rows = sel.agenda_rows(sel.meeting_items(meeting, seat), municipality=meeting.municipality, upcoming=meeting)
+    rows = sel.agenda_rows(sel.meeting_items(meeting, seat), municipality=meeting.municipality, meetings=[meeting])
     for r in rows:
         if r.item.pk != item.pk and r.item.pk not in done and r.item.state == AgendaItem.State.PENDING:
             return reverse("committee:take", args=[meeting.pk, r.item.pk])
