@@ -164,3 +164,14 @@ def test_it_gives_the_same_figures_from_the_daily_rollup_as_from_the_facts(figur
     rollup_update(case_ids=ids)
     area = insight_areas(figures_world.user("karen"))[0]
     assert case_figures(area, period).counts == live_figures(area, period.start, period.end, today).counts
+
+
+def test_it_serves_the_same_tables_over_the_api(figures_world, login):
+    response = login("karen").get("/api/insight/figures", {"omraade": "706", "fra": "2000-01-01",
+                                                           "til": "2100-01-01"})
+    assert response.status_code == 200
+    body = response.json()
+    key = {row[0]: row[2] for row in next(t for t in body["tables"] if t["key"] == "noegletal")["rows"]}
+    assert key["referrals"] == 7 and body["exact"] is True
+    hidden = login("pia").get("/api/insight/figures", {"omraade": "706"}).json()
+    assert hidden["exact"] is False

@@ -54,6 +54,9 @@ def test_it_reproduces_the_trials_published_figures_on_the_insight_page(world, l
     assert shown[no_date] == ["7", "7/13"]
     ages = {row[0]: row[1] for row in page_tables(html)["alder"][1:]}
     assert ages == {f"{age} år": str(n) for age, n in PUBLISHED_AGES.items()}
+    # No consultation with BUA was used and nobody was referred to BUA during the trial.
+    psychiatry = {row[0]: row[1] for row in page_tables(html)["psykiatri"][1:]}
+    assert psychiatry["Sparring med BUA: samtaler"] == "0" and psychiatry["Henvisninger til BUA"] == "0"
 
     # A closed period keeps its figures: seen from 2026, the trial still had 13 active pathways.
     with time_machine.travel(_at(TRIAL_END.replace(year=2026), 12), tick=False):

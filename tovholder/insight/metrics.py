@@ -762,46 +762,37 @@ def _period_bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
 
 
 def psychiatry(area: Area, period: Period) -> Table:
-    """Consultations with BUA, referrals to BUA, rejections and admissions in the period."""
-    Consultation = _model("consultation.Consultation")
-    Referral = _model("consultation.Referral")
-    Answer = _model("consultation.ReferralAnswer")
-    Admission = _model("consultation.Admission")
-    start, end = _period_bounds(period)
-    mun = area.municipality_ids
-    rows = []
-    missing = []
-    if Consultation is not None:
-        c = (Consultation.objects.filter(municipality_id__in=mun, asked_at__gte=start, asked_at__lt=end,
-                                         advising_unit__kind="bua").exclude(status="cancelled")
-             .aggregate(talks=Count("pk"), cases=Count("subject_link__case", distinct=True)))
-        rows += [[str(_("Sparring med BUA: samtaler")), c["talks"]],
-                 [str(_("Sparring med BUA: forløb (identificerede)")), c["cases"]]]
-    else:
-        missing.append(str(_("sparring")))
-    if Referral is not None and Answer is not None:
-        sent = Referral.objects.filter(case__municipality_id__in=mun, sent_at__gte=start, sent_at__lt=end)
-        r = sent.aggregate(bua=Count("pk", filter=Q(receiver_unit__kind="bua")),
-                           ward=Count("pk", filter=Q(receiver_unit__kind="paediatric_ward")))
-        rejected = (Answer.objects.filter(referral__case__municipality_id__in=mun, outcome="rejected",
-                                          answered_on__gte=period.start, answered_on__lte=period.end)
-                    .values("reason").annotate(n=Count("pk")).order_by("reason"))
-        reasons = {x["reason"]: x["n"] for x in rejected}
+    """Consultations with BUA (conversations and cases), referrals to BUA and the paediatric
+    ward, rejections by reason, admissions — from the consultation part's own selectors."""
+    try:
+        from tovholder.consultation import selectors as consultation
         from tovholder.consultation.models import RejectionReason
+    except ImportError:
+        return Table(key="psykiatri", title=_("Sparring, henvisninger, afvisninger og indlæggelser"),
+                     description="", columns=[], not_recorded=str(_("sparring, henvisninger og indlæggelser")))
+    window = {"start": period.start, "end": period.end, "municipality_ids": area.municipality_ids}
 
-        rows += [[str(_("Henvisninger til BUA")), r["bua"]],
-                 [str(_("Henvisninger til børne- og ungeafdeling")), r["ward"]],
-                 [str(_("Afviste henvisninger i alt")), sum(reasons.values())]]
-        rows += [[f"– {label}", reasons.get(key, 0)] for key, label in RejectionReason.choices]
-    else:
-        missing.append(str(_("henvisninger")))
-    if Admission is not None:
-        a = Admission.objects.filter(case__municipality_id__in=mun, admitted_on__gte=period.start,
-                                     admitted_on__lte=period.end).aggregate(
-            bua=Count("pk", filter=Q(unit__kind="bua")), ward=Count("pk", filter=~Q(unit__kind="bua")))
-        rows += [[str(_("Indlæggelser, BUA")), a["bua"]], [str(_("Indlæggelser, hospital")), a["ward"]]]
-    else:
-        missing.append(str(_("indlæggelser")))
+    def total(rows: list[dict], key: str, **match) -> int:
+        return sum(r[key] for r in rows if all(r.get(k) == v for k, v in match.items()))
+
+    talks = consultation.consultation_figures(**window)
+    referrals = consultation.referral_figures(**window)
+    rejections = consultation.rejections_by_reason(**window)
+    admissions = consultation.admission_figures(**window)
+    rows = [
+        [str(_("Sparring med BUA: samtaler")), total(talks, "conversations")],
+        [str(_("– heraf anonyme")), total(talks, "anonymous")],
+        [str(_("– heraf på faste sparringstider")), total(talks, "at_fixed_time")],
+        [str(_("Sparring med BUA: forløb (identificerede)")), total(talks, "cases")],
+        [str(_("Sparring, hvor henvisning blev anbefalet")), total(talks, "referral_recommended")],
+        [str(_("Henvisninger til BUA")), total(referrals, "sent", receiver_kind="bua")],
+        [str(_("Henvisninger til børne- og ungeafdeling")), total(referrals, "sent", receiver_kind="paediatric_ward")],
+        [str(_("Afviste henvisninger i alt")), total(rejections, "rejections")],
+        *[[f"– {label}", total(rejections, "rejections", reason=key)] for key, label in RejectionReason.choices],
+        [str(_("Afvisninger fulgt op med familien inden for fristen")), total(rejections, "followed_up_in_time")],
+        [str(_("Indlæggelser, BUA")), total(admissions, "admissions", unit_kind="bua")],
+        [str(_("Indlæggelser, hospital")), sum(r["admissions"] for r in admissions if r["unit_kind"] != "bua")],
+    ]
     return Table(
         key="psykiatri",
         title=_("Sparring, henvisninger, afvisninger og indlæggelser"),
@@ -809,7 +800,6 @@ def psychiatry(area: Area, period: Period) -> Table:
                       "afviste henvisninger efter årsag og indlæggelser i perioden."),
         columns=[Column("what", _("Hændelse"), "label"), Column("n", _("Antal"))],
         rows=rows,
-        not_recorded=", ".join(missing),
     )
 
 

@@ -21,6 +21,9 @@ class Command(BaseCommand):
             return
         try:
             cases = trial_load()
+            from tovholder.insight.rollup import rollup_rebuild
+
+            rollup_rebuild()
         except TrialAlreadyLoaded:
             self.stdout.write("The trial is already loaded; nothing done.")
             return
