@@ -84,6 +84,9 @@ def test_it_audits_every_read_of_the_agenda_and_of_a_case(agenda, world, login):
     login("mads").get(reverse("committee:agenda"))
     listed = AuditEvent.objects.filter(pk__gt=0, action="search", user=world.user("mads"))
     assert {e.case_id for e in listed} == {ronde.pk, hornslet.pk}
+    login("pia").get(reverse("committee:agenda"))
+    assert set(AuditEvent.objects.filter(action="search", user=world.user("pia")).values_list("case_id", "basis")) == {
+        (ronde.pk, "principal")}
     login("pia").get(reverse("committee:item", args=[item(ronde).pk]))
     read = AuditEvent.objects.filter(action="view", user=world.user("pia"), case=ronde).get()
     assert read.basis == "principal" and read.object_type == "committee.AgendaItem"

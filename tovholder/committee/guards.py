@@ -37,7 +37,10 @@ def require_seat(user: User, municipality_id: int | None = None, *, member: bool
 
 
 def seat_basis(seat: sel.Seat) -> str:
-    return Basis.COMMITTEE if seat.is_member else "invited"
+    """The access basis a seat reads the agenda on: committee, or as an invited principal/lead."""
+    if seat.is_member:
+        return Basis.COMMITTEE
+    return Basis.PRINCIPAL if seat.school_ids else Basis.LEAD
 
 
 def audit_list(user: User, seat: sel.Seat, cases: list[Case], criterion: str) -> None:
