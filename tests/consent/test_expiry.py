@@ -104,6 +104,9 @@ def test_a_refused_renewal_lets_the_consent_run_out_then_closes(clock, world, to
         consent_sweep()
     case.refresh_from_db()
     assert (case.stage, case.closed_reason) == (Stage.CLOSED, "consent_refused")
+    # The consent that was in force keeps its history: complete, then lapsed at its end date.
+    assert ConsentRound.objects.get(case=case, kind="initial").status == ConsentRound.Status.COMPLETE
+    assert ConsentRound.objects.get(case=case, kind="renewal").status == ConsentRound.Status.REFUSED
 
 
 def test_when_the_renewal_is_still_open_at_expiry_the_gate_is_closed_until_it_is_given(clock, world):

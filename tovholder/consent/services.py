@@ -355,9 +355,10 @@ def _team_or_keepers(case: Case) -> list[User]:
     return _team(case) or _inbox_keepers(case)
 
 
-def _end_rounds(case: Case, *, status: str, at: dt.datetime, except_pk: int | None = None) -> None:
-    """Close every open or complete round of the case; pending requests in them end too."""
-    rounds = ConsentRound.objects.filter(case=case, status__in=[R.OPEN, R.COMPLETE]).exclude(pk=except_pk)
+def _end_rounds(case: Case, *, status: str, at: dt.datetime, complete_too: bool = False) -> None:
+    """End the round being collected (and, on withdrawal, the consent in force too);
+    pending requests in them end with it."""
+    rounds = ConsentRound.objects.filter(case=case, status__in=[R.OPEN, R.COMPLETE] if complete_too else [R.OPEN])
     pending_status = Q.LAPSED if status == R.LAPSED else Q.CANCELLED
     ConsentRequest.objects.filter(round__in=rounds, status=Q.PENDING).update(status=pending_status)
     rounds.update(status=status, closed_at=at)
@@ -445,16 +446,12 @@ def consent_answer(
         _close_case(actor, case, reason=ClosedReason.CONSENT_REFUSED, tell_referrer=True, at=at)
     else:
         # A refused renewal: the consent in force runs to its end, then the case closes.
-        _end_rounds(case, status=R.REFUSED, at=at, except_pk=_pk(_valid_round(case, local_date(at))))
+        _end_rounds(case, status=R.REFUSED, at=at)
         notify.tell_staff(actor=actor, case=case, users=_lead_or_keepers(case), url=_case_url(case),
                           text=f"{req.person_name} har ikke fornyet samtykket. Forløbet kan kun behandles, "
                                "indtil det nuværende samtykke udløber.")
     case_refresh_deadline(case=lock_case(case))
     return req
-
-
-def _pk(obj) -> int | None:
-    return obj.pk if obj is not None else None
 
 
 @transaction.atomic
@@ -509,7 +506,7 @@ def consent_withdraw(
                             "version"])
     ConsentRequest.objects.filter(case=case, person_key=req.person_key, status=Q.GIVEN).update(
         status=Q.WITHDRAWN, withdrawn_at=at, withdrawn_how=how, withdrawn_by=actor.user)
-    _end_rounds(case, status=R.WITHDRAWN, at=at)
+    _end_rounds(case, status=R.WITHDRAWN, at=at, complete_too=True)
     audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis=basis, case=case, obj=req,
                  summary=f"Samtykke trukket tilbage af {req.person_name} ({How(how).label.lower()})"
                          + (f": {note[:120]}" if note else ""))
@@ -656,7 +653,7 @@ def _sweep_lapse(pk: int) -> int:
         _close_case(SWEEP, case, reason=ClosedReason.NO_CONSENT, tell_referrer=True, at=now)
         return 1
     valid = _valid_round(case, today)
-    _end_rounds(case, status=R.LAPSED, at=now, except_pk=_pk(valid))
+    _end_rounds(case, status=R.LAPSED, at=now)
     audit_record(actor=SWEEP, action=AuditEvent.Action.CHANGE, basis=BASIS_SYSTEM, case=case, obj=consent_round,
                  summary="Intet svar på fornyelse af samtykke inden fristen")
     if valid is None:
