@@ -6,18 +6,37 @@ with its deadline."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.consultation.helpers import actor, consented_case
 from tests.support.browser import browser_login, screenshot
 from tovholder.consultation import services as svc
 from tovholder.consultation.models import AdviceAgreement, Consultation, Referral, RejectionFollowUp
+from tovholder.consultation.referrals import long_date
 from tovholder.deadlines.workdays import COPENHAGEN, calendar_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def family_read_url(case) -> str:
+    """The path of a custody holder's own link to the rejection letter, once the letters app
+    delivered it ("" without the letters app)."""
+    try:
+        from tovholder.letters.models import Letter
+        from tovholder.letters.services import letters_deliver
+    except ImportError:  # pragma: no cover
+        return ""
+    letters_deliver()
+    letter = Letter.objects.filter(case=case, reason="referral_rejected", recipient_kind="custody_holder").first()
+    copy = json.loads((Path(settings.OUTBOX_DIR) / "letters" / f"{letter.pk}.json").read_text())
+    return copy["read_url"][len(settings.SITE_URL.rstrip("/")):]
 
 
 def as_user(page, live_server, username):
@@ -48,7 +67,7 @@ def test_it_books_advises_plans_and_catches_a_rejected_referral(world, page, liv
     page.get_by_label("Hvad vil du drøfte?").fill("Uro i timerne siden 2. klasse. Struktur har hjulpet lidt.")
     screenshot(page, "consultation-1-book")
     page.get_by_role("button", name="Book tiden").click()
-    assert page.get_by_text("Tiden er booket.").is_visible()
+    expect(page.get_by_text("Tiden er booket.")).to_be_visible()
     assert page.get_by_role("link", name="Videolink").get_attribute("href") == "https://video.rm.dk/samrum-adhd"
     consultation = Consultation.objects.get()
     assert consultation.booking.seat == 1
@@ -57,18 +76,18 @@ def test_it_books_advises_plans_and_catches_a_rejected_referral(world, page, liv
     as_user(page, live_server, "jonas")
     page.get_by_role("link", name="Sparring", exact=True).click()
     page.get_by_role("link", name="Uro og koncentration — skal vi henvise?").click()
-    assert page.get_by_text(child).first.is_visible()
+    expect(page.get_by_text(child).first).to_be_visible()
     page.get_by_label("Besked").fill("Prøv fast visuel dagsplan og aftalte pauser i 4 uger, og få PPR til at "
                                      "lave en PPV. Er der ikke bedring, anbefaler vi henvisning.")
     page.get_by_label("Anbefaling").select_option("referral")
     screenshot(page, "consultation-2-bua-answers")
     page.get_by_role("button", name="Send svaret").click()
-    assert page.get_by_text("Beskeden er sendt.").is_visible()
+    expect(page.get_by_text("Beskeden er sendt.")).to_be_visible()
     assert page.goto(f"{live_server.url}/forloeb/{case.pk}/").status == 404  # nothing else of the case
 
     # The lead is told, and turns the advice into an agreement in the plan.
     as_user(page, live_server, "lars")
-    assert page.get_by_text("har svaret på sparringen").is_visible()
+    expect(page.get_by_text("har svaret på sparringen")).to_be_visible()
     page.goto(f"{live_server.url}/sparring/{consultation.pk}/")
     page.get_by_role("link", name="Tilføj en aftale til handleplanen").click()
     screenshot(page, "consultation-3-to-agreement")
@@ -76,11 +95,11 @@ def test_it_books_advises_plans_and_catches_a_rejected_referral(world, page, liv
         page.get_by_label("Hvad aftaler vi?").fill("Fast visuel dagsplan og aftalte pauser")
         page.get_by_label("Hvem er ansvarlig?").select_option("school")
         page.get_by_role("button", name="Tilføj aftalen").click()
-        assert page.get_by_text("Aftalen er tilføjet handleplanen.").is_visible()
+        expect(page.get_by_text("Aftalen er tilføjet handleplanen.")).to_be_visible()
         assert AdviceAgreement.objects.filter(consultation=consultation).exists()
     else:
         # The pathway offers no service to add an agreement between meetings yet.
-        assert page.get_by_text("Handleplanen kan endnu ikke tage imod aftaler").is_visible()
+        expect(page.get_by_text("Handleplanen kan endnu ikke tage imod aftaler")).to_be_visible()
 
     # Later: a referral to BUA from the advice. Incomplete, it is refused with the missing items named.
     page.goto(f"{live_server.url}/sparring/{consultation.pk}/")
@@ -103,9 +122,9 @@ def test_it_books_advises_plans_and_catches_a_rejected_referral(world, page, liv
         "- Fast visuel dagsplan i 4 uger: lidt roligere i timerne.\n- Aftalte pauser: ingen varig effekt.")
     page.get_by_label("PPR's vurdering", exact=True).fill("PPV: normal begavelse, markante opmærksomhedsvanskeligheder.")
     page.get_by_role("button", name="Gem").click()
-    assert page.get_by_text("Ja. Alt, modtageren har brug for, er med.").is_visible()
+    expect(page.get_by_text("Ja. Alt, modtageren har brug for, er med.")).to_be_visible()
     page.get_by_role("button", name="Send henvisningen (MedCom)").click()
-    assert page.get_by_text("som MedCom-korrespondance").is_visible()
+    expect(page.get_by_text("som MedCom-korrespondance")).to_be_visible()
     referral.refresh_from_db()
     assert referral.status == Referral.Status.SENT
 
@@ -123,24 +142,32 @@ def test_it_books_advises_plans_and_catches_a_rejected_referral(world, page, liv
     # The whole team sees it: on their home page and on the case page.
     for username in ("maria", "ida"):
         as_user(page, live_server, username)
-        assert page.get_by_text("Henvisningen til").first.is_visible()
-        assert page.get_by_text(f"senest {due:%d.%m.%Y}").first.is_visible()
+        expect(page.get_by_text("Henvisningen til").first).to_be_visible()
+        expect(page.get_by_text(f"senest {due:%d.%m.%Y}").first).to_be_visible()
     page.get_by_role("link", name=child).first.click()
-    assert page.get_by_text("Henvisningen er afvist").is_visible()
+    expect(page.get_by_text("Henvisningen er afvist")).to_be_visible()
     screenshot(page, "consultation-5-team-sees-rejection")
 
-    # The family gets a letter in plain language.
+    # The family gets a letter in plain language, and reads it through their own link.
     letter = family_letters[-1]
-    assert letter["reason"] == "referral_rejected" and f"{due:%d.%m.%Y}" in letter["body"]
+    assert letter["reason"] == "referral_rejected" and f"senest {long_date(due)}" in letter["body"]
+    read_url = family_read_url(case)
+    if read_url:
+        page.goto("about:blank")
+        page.context.clear_cookies()
+        page.goto(live_server.url + read_url)
+        expect(page.get_by_text("I står ikke alene med det.")).to_be_visible()
+        expect(page.get_by_text(f"senest {long_date(due)}").first).to_be_visible()
+        screenshot(page, "consultation-5b-family-reads-the-letter")
 
     # The lead's task appears with its deadline: on the case page and as the home page's next deadline.
     as_user(page, live_server, "lars")
     row = page.get_by_role("row").filter(has_text=child)
-    assert row.get_by_text("Næste skridt aftalt med familien efter afvist henvisning").is_visible()
+    expect(row.get_by_text("Næste skridt aftalt med familien efter afvist henvisning")).to_be_visible()
     screenshot(page, "consultation-6a-lead-home")
     page.get_by_role("link", name=child).first.click()
     deadlines = page.get_by_role("row").filter(has_text="Næste skridt aftalt med familien efter afvist henvisning")
-    assert deadlines.get_by_text(f"{due.day}.").first.is_visible()
+    expect(deadlines.get_by_text(f"{due.day}.").first).to_be_visible()
     screenshot(page, "consultation-6-lead-task")
     page.get_by_role("link", name="Registrér de næste skridt").first.click()
     page.get_by_label("Hvad har I aftalt med familien?").fill("Skolen beskriver indsatserne; ny henvisning om 8 uger.")

@@ -154,7 +154,7 @@ def test_it_sends_a_rejection_to_the_whole_team_and_the_family_and_gives_the_lea
         letter = family_letters[-1]
         assert letter["reason"] == "referral_rejected"
         assert "ikke taget imod" in letter["subject"]
-        assert "05.04.2027" in letter["body"] and "I står ikke alene" in letter["body"]
+        assert "senest 5. april 2027" in letter["body"] and "I står ikke alene" in letter["body"]
         assert "CPR" not in letter["body"] and case.child.cpr not in letter["body"]
         milestone = next(m for m in case_milestones(case, dt.date(2027, 3, 24)) if m.clock == ref.REJECTION_CLOCK)
         assert milestone.due == dt.date(2027, 4, 5) and milestone.label.startswith("Næste skridt")

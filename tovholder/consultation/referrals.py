@@ -348,6 +348,14 @@ def referral_send(*, actor: Actor, basis: str, referral: Referral | int,
     return referral
 
 
+def long_date(day: dt.date) -> str:
+    """«5. april 2027»: how a letter to a family writes a date."""
+    from django.utils import formats, translation
+
+    with translation.override("da"):
+        return formats.date_format(day, "j. F Y")
+
+
 def _family_letter(case: Case, referral: Referral, answer: ReferralAnswer,
                    follow_up: RejectionFollowUp | None) -> tuple[str, str]:
     child = case.child.given_name
@@ -367,10 +375,10 @@ def _family_letter(case: Case, referral: Referral, answer: ReferralAnswer,
             lines.append(f"De skriver: {answer.text}")
         lines += ["", f"I står ikke alene med det. Alle i {child}s team har fået besked."]
         if follow_up is not None and contact:
-            lines.append(f"{contact} kontakter jer senest {follow_up.due_on:%d.%m.%Y} for at aftale de næste "
+            lines.append(f"{contact} kontakter jer senest {long_date(follow_up.due_on)} for at aftale de næste "
                          "skridt sammen med jer.")
         elif follow_up is not None:
-            lines.append(f"Vi kontakter jer senest {follow_up.due_on:%d.%m.%Y} for at aftale de næste skridt.")
+            lines.append(f"Vi kontakter jer senest {long_date(follow_up.due_on)} for at aftale de næste skridt.")
     else:
         subject = f"Henvisningen af {child} til {receiver} er taget imod"
         wait = (f" Den forventede ventetid er cirka {answer.expected_wait_weeks} uger."
