@@ -94,23 +94,21 @@ def test_it_runs_a_committee_meeting_from_agenda_to_minutes(world, page, live_se
     assert meeting.status == "held" and meeting.guests == "Jonas Berg, BUA (video)"
     assert Minute.objects.get(item__case=emil).text.endswith("Skolen ringer til jer i denne uge.")
 
-    # Every recipient: the custody holders and Nora (15) by letter, the GP by MedCom reply.
+    # Every recipient, through the real transports (tovholder.letters, tovholder.inbox): the
+    # custody holders and Nora (16) by letter, the GP by a MedCom reply in the referral's thread.
+    assert sent.real_family and sent.real_referrer
     assert len(sent.family) == 3 and len(sent.referrer) == 3
-    if sent.real_family:
-        from tovholder.letters.models import Letter
+    from tovholder.inbox.models import OutboundMessage
+    from tovholder.letters.models import Letter
 
-        for case in (emil, nora, sigurd):
-            got = sorted(Letter.objects.filter(case=case, reason="minutes").values_list("recipient_name", flat=True))
-            want = sorted([h.name for h in case.child.custody_holders.all()]
-                          + ([case.child.full_name] if case.child.age >= 15 else []))
-            assert got == want, case
-        assert Letter.objects.filter(case=nora, reason="minutes", child=nora.child).exists()
-    if sent.real_referrer:
-        from tovholder.inbox.models import OutboundMessage
-
-        for case in (emil, nora, sigurd):
-            reply = OutboundMessage.objects.get(case=case, reason="minutes")
-            assert reply.thread.case_id == case.pk
+    for case in (emil, nora, sigurd):
+        got = sorted(Letter.objects.filter(case=case, reason="minutes").values_list("recipient_name", flat=True))
+        want = sorted([h.name for h in case.child.custody_holders.all()]
+                      + ([case.child.full_name] if case.child.age >= 15 else []))
+        assert got == want, case
+        reply = OutboundMessage.objects.get(case=case, reason="minutes")
+        assert reply.thread.case_id == case.pk
+    assert Letter.objects.filter(case=nora, reason="minutes", child=nora.child).exists()
 
 
 def test_it_brings_a_stalled_pathway_back_to_the_committee_with_the_lead_invited(world, page, live_server):
