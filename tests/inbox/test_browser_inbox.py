@@ -17,9 +17,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_inbox_keeper_opens_a_case_from_a_medcom_referral(world, page, live_server):
-    from tovholder.demo.families import synthetic_cpr
-
     import datetime as dt
+
+    from tovholder.demo.families import synthetic_cpr
 
     cpr = synthetic_cpr(dt.date(2014, 6, 3), 61, "f")
     body, ctype = gp_referral(

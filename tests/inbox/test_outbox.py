@@ -177,3 +177,55 @@ def test_our_replies_pass_our_own_inbound_validator_in_every_thread(world, alias
     for delivery in sent:
         msg = interpret(bundle_of(delivery.body))
         assert msg.activity == "reply-message" and msg.new_segments[0].text == "Tak for beskeden."
+
+
+def test_a_message_written_elsewhere_goes_out_and_its_answer_reaches_the_listeners(world, sent, post, monkeypatch):
+    """tovholder.consultation sends a referral onwards from the entry; BUA's answer arrives in
+    the same thread, on the case, and the thread's listeners hear of it."""
+    from tests.inbox.test_threads import _answer
+    from tovholder.inbox import hooks
+    from tovholder.inbox.demo import gp_referral
+    from tovholder.inbox.services import outbound_referral_send
+
+    heard = []
+    monkeypatch.setattr(hooks, "_listeners", [lambda **kw: heard.append(kw)])
+    entry, bua, case = world.unit("706:single_entry"), world.unit("bua"), world.case
+    body, _ = gp_referral(sender=entry, entry=bua, cpr=case.child.cpr, given=case.child.given_name,
+                          family=case.child.family_name, text="Henvisning til udredning.", author="Ida Bach")
+    outbound = outbound_referral_send(actor=SYSTEM, case=case, entry=entry, receiver=bua, bundle=bundle_of(body))
+    assert outbound.thread.case == case and outbound.thread.counterpart_sor == bua.sor_id
+    outbox_deliver()
+    ours = interpret(bundle_of(sent[0].body))
+    assert ours.header_id == outbound.header_id
+
+    answer = _answer(ours, activity="reply-message", text="Barnet er visiteret til udredning.",
+                     at=ours.bundle_timestamp + dt.timedelta(days=2))
+    response = post(answer)
+    assert response.status_code == 200
+    assert ReceivedMessage.objects.get().thread == outbound.thread
+    item = InboxItem.objects.get()
+    assert item.case == case, "the answer is on the case"
+    assert [h["texts"] for h in heard] == [["Barnet er visiteret til udredning."]]
+    assert heard[0]["thread"] == outbound.thread
+
+
+def test_a_failing_listener_never_costs_the_message(world, sent, post, monkeypatch):
+    from tests.inbox.test_threads import _answer
+    from tovholder.inbox import hooks
+    from tovholder.inbox.demo import gp_referral
+    from tovholder.inbox.services import outbound_referral_send
+
+    def broken(**kwargs):
+        raise RuntimeError("listener bug")
+
+    monkeypatch.setattr(hooks, "_listeners", [broken])
+    entry, bua, case = world.unit("706:single_entry"), world.unit("bua"), world.case
+    body, _ = gp_referral(sender=entry, entry=bua, cpr=case.child.cpr, given="A", family="B", text="Henvisning.",
+                          author="Ida Bach")
+    outbound_referral_send(actor=SYSTEM, case=case, entry=entry, receiver=bua, bundle=bundle_of(body))
+    outbox_deliver()
+    ours = interpret(bundle_of(sent[0].body))
+    response = post(_answer(ours, activity="reply-message", text="Svar.", at=ours.bundle_timestamp))
+    from tests.inbox.helpers import ack_code
+
+    assert ack_code(response) == "ok" and ReceivedMessage.objects.count() == 1

@@ -17,3 +17,9 @@ class InboxConfig(AppConfig):
         register_panel(15, thread_panel)
         register_provider(inbox_milestone)
         register_jobs()
+        from django.apps import apps
+
+        if apps.is_installed("tovholder.consultation"):
+            from tovholder.inbox.hooks import consultation_referral_reply, register_thread_listener
+
+            register_thread_listener(consultation_referral_reply)

@@ -265,6 +265,8 @@ class OutboundMessage(models.Model):
     ack_text = models.TextField(blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     body = models.BinaryField(null=True, blank=True)  # the bundle as last sent
+    # The message's own Provenance when another part of the domain wrote the bundle.
+    provenance = models.JSONField(null=True, blank=True)
     # Needs a person: rejected by the receiver, or unanswered after two resends.
     flagged_at = models.DateTimeField(null=True, blank=True)
     flag_resolved_at = models.DateTimeField(null=True, blank=True)

@@ -28,6 +28,7 @@ from tovholder.inbox.services.intake import (
 from tovholder.inbox.services.outbox import (
     outbound_acknowledge,
     outbound_flag_resolve,
+    outbound_referral_send,
     outbox_deliver,
     outbox_resend_due,
     referrer_tell,
@@ -51,6 +52,7 @@ __all__ = [
     "medcom_receive",
     "outbound_acknowledge",
     "outbound_flag_resolve",
+    "outbound_referral_send",
     "outbox_deliver",
     "outbox_resend_due",
     "quarantine_resolve",

@@ -97,7 +97,7 @@ def referrer_name(thread: Thread) -> str:
 
 
 def _lock_new(item: InboxItem) -> InboxItem:
-    item = (InboxItem.objects.select_for_update().select_related("thread__entry__municipality",
+    item = (InboxItem.objects.select_for_update(of=("self",)).select_related("thread__entry__municipality",
                                                                  "thread__referrer_unit", "municipality")
             .get(pk=item.pk))
     if item.status != InboxItem.Status.NEW:

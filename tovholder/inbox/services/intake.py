@@ -37,15 +37,17 @@ from django.utils import timezone
 from tovholder.audit.actor import Actor
 from tovholder.audit.models import AuditEvent
 from tovholder.audit.services import audit_record
+from tovholder.inbox.hooks import thread_message_arrived
 from tovholder.inbox.models import (
     Arrival,
     AttachmentData,
     InboxItem,
+    OutboundMessage,
     ReceivedMessage,
     Segment,
     Thread,
 )
-from tovholder.inbox.routing import route, unit_for_address
+from tovholder.inbox.routing import Route, route, unit_id_for_address
 from tovholder.medcom import (
     AttachmentSegment,
     CareCommunication,
@@ -142,7 +144,7 @@ def arrival_process(*, arrival: Arrival) -> Reception:
             problems=[Problem("transient", "Beskeden er gemt, men kunne ikke behandles lige nu. "
                                            "Send den venligst igen senere.")],
         )
-        return _reception(arrival, serialize(ack, "json"), fmt, "transient-error")
+        return _reception(arrival, compact_json(ack), fmt, "transient-error")
 
 
 def reply_format(content_type: str) -> str:
@@ -150,6 +152,11 @@ def reply_format(content_type: str) -> str:
         return format_for_content_type(content_type)
     except MessageRejected:
         return "json"
+
+
+def compact_json(bundle: dict) -> bytes:
+    """FHIR JSON as stored and answered: UTF-8, no indentation (a machine reads it)."""
+    return json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def render_ack(ack_json: bytes, fmt: str) -> bytes:
@@ -201,11 +208,11 @@ def _process(arrival: Arrival, fmt: str) -> Reception:
     if problems:
         return _quarantine(arrival, fmt, problems, raw=bundle, identity=identity)
     routed = route(msg.receiver.sor, msg.receiver.ean)
-    if routed.entry is None:
+    if not routed.found:
         return _quarantine(arrival, fmt, [_unknown_receiver(msg.receiver, routed.conflict)], raw=bundle,
                            identity=identity)
     try:
-        return _accept(arrival, msg, routed.entry, fmt)
+        return _accept(arrival, msg, routed, fmt)
     except _Quarantine as exc:
         return _quarantine(arrival, fmt, exc.problems, raw=bundle, identity=identity,
                            municipality_id=exc.municipality_id)
@@ -235,10 +242,10 @@ def _duplicate_table(arrival: Arrival, bundle: dict, identity: MessageIdentity, 
         q |= Q(header_id=identity.header_id)
     if not q:
         return None
+    if not ReceivedMessage.objects.filter(q).exists():
+        return None  # the common case: new ids, one cheap query
     seen = list(ReceivedMessage.objects.filter(q).values("pk", "bundle_id", "header_id", "ack_json",
                                                           "thread__municipality_id"))
-    if not seen:
-        return None
     same = next((s for s in seen if s["bundle_id"] == identity.bundle_id and s["header_id"] == identity.header_id), None)
     reused = next((s for s in seen if s["bundle_id"] == identity.bundle_id and s["header_id"] != identity.header_id), None)
     if same is None and reused is not None:
@@ -266,13 +273,13 @@ def _mark_duplicate(arrival: Arrival, first: dict, identity: MessageIdentity, fm
     return _reception(arrival, first["ack_json"], fmt, "ok")
 
 
-def _accept(arrival: Arrival, msg: CareCommunication, entry: Unit, fmt: str) -> Reception:
+def _accept(arrival: Arrival, msg: CareCommunication, routed: Route, fmt: str) -> Reception:
     now = timezone.now()
     ack = build_acknowledgement(msg, code="ok", our_org=msg.receiver, ack_id=str(uuid.uuid4()),
                                 ack_bundle_id=str(uuid.uuid4()), now=now)
-    ack_json = serialize(ack, "json")
+    ack_json = compact_json(ack)
     with transaction.atomic():
-        thread, created = _thread_for(msg, entry)
+        thread, created = _thread_for(msg, routed)
         try:
             with transaction.atomic():
                 received = ReceivedMessage.objects.create(
@@ -296,8 +303,12 @@ def _accept(arrival: Arrival, msg: CareCommunication, entry: Unit, fmt: str) -> 
                 raise _Quarantine([Problem("duplicate", f"Bundle.id '{msg.bundle_id[:80]}' er allerede brugt "
                                                         f"til en anden besked.", "Bundle.id")]) from None
             return _mark_duplicate(arrival, first, identity, fmt, "samtidig levering")
-        _file_segments(thread, msg, received)
+        _file_segments(thread, msg, received, new_thread=created)
         item = _item_for(thread, created, received, msg, arrival)
+        if not created and OutboundMessage.objects.filter(thread=thread, activity="new-message").exists():
+            # A thread we started (a referral onwards): tell whoever is waiting for the answer.
+            thread_message_arrived(thread=thread, message=received,
+                                   texts=[s.text for s in msg.new_segments if isinstance(s, TextSegment)])
         Arrival.objects.filter(pk=arrival.pk).update(
             state=Arrival.State.ACCEPTED, message=received, ack_json=ack_json, ack_code="ok", processed_at=now,
             bundle_id=msg.bundle_id, header_id=msg.header_id, municipality_id=thread.municipality_id,
@@ -309,21 +320,24 @@ def _accept(arrival: Arrival, msg: CareCommunication, entry: Unit, fmt: str) -> 
     return _reception(arrival, ack_json, fmt, "ok")
 
 
-def _thread_for(msg: CareCommunication, entry: Unit) -> tuple[Thread, bool]:
+def _thread_for(msg: CareCommunication, routed: Route) -> tuple[Thread, bool]:
     """The thread of this Communication.identifier in the entry's municipality, locked for
-    the rest of the transaction (so messages of one thread are filed one at a time)."""
-    lookup = {"municipality_id": entry.municipality_id, "identifier": msg.thread_id}
-    thread = Thread.objects.select_for_update().filter(**lookup).first()
+    the rest of the transaction (so messages of one thread are filed one at a time). A new
+    message usually starts a thread, so it is inserted first and looked up only if it exists."""
+    lookup = {"municipality_id": routed.municipality_id, "identifier": msg.thread_id}
+    thread = None
+    if msg.activity != "new-message":
+        thread = Thread.objects.select_for_update().filter(**lookup).first()
     created = False
     if thread is None:
         patient = msg.patient
         try:
             with transaction.atomic():
                 thread = Thread.objects.create(
-                    **lookup, entry=entry, channel=Thread.Channel.MEDCOM,
+                    **lookup, entry_id=routed.entry_id, channel=Thread.Channel.MEDCOM,
                     counterpart_name=(msg.sender.name or "")[:200], counterpart_sor=msg.sender.sor,
                     counterpart_gln=msg.sender.ean or "", counterpart_endpoint=msg.source_endpoint[:300],
-                    referrer_unit=unit_for_address(msg.sender.sor, msg.sender.ean),
+                    referrer_unit_id=unit_id_for_address(msg.sender.sor, msg.sender.ean),
                     patient_cpr=patient.cpr, patient_cpr_system=patient.cpr_system or "",
                     patient_is_replacement=patient.is_replacement_cpr,
                     patient_given=" ".join(patient.given)[:200], patient_family=(patient.family or "")[:200],
@@ -359,11 +373,11 @@ def _thread_for(msg: CareCommunication, entry: Unit) -> tuple[Thread, bool]:
     return thread, created
 
 
-def _file_segments(thread: Thread, msg: CareCommunication, received: ReceivedMessage) -> None:
+def _file_segments(thread: Thread, msg: CareCommunication, received: ReceivedMessage, *, new_thread: bool) -> None:
     """Add the message's segments to the thread once each, by their own identifiers. A
     segment first known as carried by a later message becomes its own message's when
     that message arrives (out of order), and gains its data if it lacked it."""
-    known = {s.identifier: s for s in Segment.objects.filter(thread=thread).only(
+    known = {} if new_thread else {s.identifier: s for s in Segment.objects.filter(thread=thread).only(
         "pk", "identifier", "carried_over", "message_id", "size", "kind")}
     own = set(msg.new_segment_ids)
     new: list[Segment] = []
@@ -438,8 +452,7 @@ def _quarantine(
     keeper does (region-wide quarantine)."""
     identity = identity or identify(raw or {})
     if municipality_id is None and identity.receiver is not None:
-        routed = route(identity.receiver.sor, identity.receiver.ean)
-        municipality_id = routed.entry.municipality_id if routed.entry else None
+        municipality_id = route(identity.receiver.sor, identity.receiver.ean).municipality_id
     with transaction.atomic():
         earlier = (Arrival.objects.filter(state=Arrival.State.QUARANTINED, sha256=arrival.sha256,
                                           resolved_at__isnull=True, ack_json__isnull=False)
@@ -455,7 +468,7 @@ def _quarantine(
             raw, code="fatal-error", problems=problems, our_org=_answering_org(identity),
             ack_id=str(uuid.uuid4()), ack_bundle_id=str(uuid.uuid4()), now=timezone.now(),
         )
-        ack_json = serialize(ack, "json")
+        ack_json = compact_json(ack)
         Arrival.objects.filter(pk=arrival.pk).update(
             state=Arrival.State.QUARANTINED, problems=[problem_to_json(p) for p in problems],
             municipality_id=municipality_id, ack_json=ack_json, ack_code="fatal-error",

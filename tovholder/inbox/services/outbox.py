@@ -90,7 +90,7 @@ def thread_reply(
     """Answer the referrer in their thread. A MedCom thread gets a CareCommunication reply
     through the outbox; a thread that came by web form, letter or phone gets the reply
     recorded, for the referrer to read on their page (and None is returned)."""
-    thread = Thread.objects.select_for_update().select_related("entry__municipality").get(pk=thread.pk)
+    thread = Thread.objects.select_for_update(of=("self",)).select_related("entry__municipality").get(pk=thread.pk)
     now = timezone.now()
     name, role, phone = author_for(actor, thread.entry)
     text = clean_text(text).strip()
@@ -127,7 +127,7 @@ def thread_reply(
 def thread_forward(*, actor: Actor, thread: Thread, to_entry: Unit, note: str, basis: str = "inbox") -> OutboundMessage:
     """Forward a MedCom thread to another entry as a MedCom forward: a new thread id, the
     earlier texts and attachments carried along, our note as the new segment."""
-    thread = Thread.objects.select_for_update().select_related("entry__municipality").get(pk=thread.pk)
+    thread = Thread.objects.select_for_update(of=("self",)).select_related("entry__municipality").get(pk=thread.pk)
     if not (to_entry.sor_id and to_entry.gln):
         raise ValidationError(f"{to_entry} har ikke både SOR-id og EAN-nummer og kan ikke modtage MedCom.")
     now = timezone.now()
@@ -151,7 +151,7 @@ def latest_header_id(thread: Thread) -> str:
     """The MessageHeader.id of the newest message in the thread, theirs or ours."""
     theirs = ReceivedMessage.objects.filter(thread=thread).order_by("-sent_at", "-pk").values_list(
         "sent_at", "header_id").first()
-    ours = OutboundMessage.objects.filter(thread=thread, activity="reply-message").order_by(
+    ours = OutboundMessage.objects.filter(thread=thread).exclude(activity="forward-message").order_by(
         "-created_at", "-pk").values_list("created_at", "header_id").first()
     candidates = [c for c in (theirs, ours) if c]
     if not candidates:
@@ -190,7 +190,10 @@ def _earlier(thread: Thread, outbound: OutboundMessage) -> tuple[list, list[Mess
         for p in stored:
             provenances.setdefault(p["header_id"], provenance_from_json(p))
     sender = entry_org(thread.entry)
-    for o in OutboundMessage.objects.filter(thread=thread, activity="reply-message").exclude(pk=outbound.pk):
+    for o in OutboundMessage.objects.filter(thread=thread).exclude(activity="forward-message").exclude(pk=outbound.pk):
+        if o.provenance:
+            provenances.setdefault(o.header_id, provenance_from_json(o.provenance))
+            continue
         provenances.setdefault(o.header_id, MessageProvenance(
             header_id=o.header_id, activity=o.activity, occurred=o.created_at, agent=sender,
             new_segment_ids=(o.segment_identifier,), previous_header_id=o.previous_header_id or None))
@@ -286,8 +289,7 @@ def _deliver_one(pk: int, claimed_at: dt.datetime) -> bool:
 
 
 def _hand_over(msg: OutboundMessage, wire: bytes, fmt: str, bundle_id: str) -> None:
-    local = route(msg.receiver_sor, msg.receiver_gln).entry
-    if local is not None:
+    if route(msg.receiver_sor, msg.receiver_gln).found:
         # One of our own entries: deliver in-house, through the same intake as any sender,
         # and take its acknowledgement back the same way.
         from tovholder.inbox.services.intake import medcom_receive
@@ -327,7 +329,7 @@ def outbox_resend_due(*, now: dt.datetime | None = None) -> int:
 def outbound_acknowledge(*, info: AcknowledgementInfo) -> OutboundMessage | None:
     """Record an acknowledgement of a message we sent (matched by response.identifier)."""
     with transaction.atomic():
-        msg = (OutboundMessage.objects.select_for_update().select_related("entry")
+        msg = (OutboundMessage.objects.select_for_update(of=("self",)).select_related("entry")
                .filter(header_id=info.acknowledged_id).first())
         if msg is None:
             return None
@@ -390,3 +392,72 @@ def referrer_tell(*, actor: Actor, case, text: str, reason: str) -> OutboundMess
     if thread is None:
         return None
     return thread_reply(actor=actor, thread=thread, text=text, reason=reason, case=case)
+
+
+@transaction.atomic
+def outbound_referral_send(*, actor: Actor, case, entry: Unit, receiver: Unit, bundle: dict,
+                           reason: str = "referral") -> OutboundMessage:
+    """Queue a CareCommunication another part of the domain wrote from the entry (e.g. a
+    referral onwards to BUA, tovholder.consultation). It must pass our own inbound
+    validator; it starts (or continues) a thread of ours, so the receiver's replies land
+    there — and reach the thread's listeners (see `tovholder.inbox.hooks`)."""
+    from tovholder.inbox.services.intake import provenance_to_json
+    from tovholder.medcom import MessageRejected, interpret
+
+    try:
+        msg = interpret(bundle)
+    except MessageRejected as exc:
+        raise ValidationError("MedCom-beskeden er ikke gyldig: " + "; ".join(p.text for p in exc.problems[:5])) from None
+    if msg.sender.sor != entry.sor_id or entry.municipality_id != case.municipality_id:
+        raise ValidationError("Beskeden skal sendes fra forløbets kommunes fælles indgang.")
+    texts = [s for s in msg.new_segments if isinstance(s, TextSegment)]
+    if not texts:
+        raise ValidationError("Beskeden skal have en ny tekst.")
+    now = timezone.now()
+    patient = msg.patient
+    thread, _ = Thread.objects.get_or_create(
+        municipality_id=entry.municipality_id, identifier=msg.thread_id,
+        defaults=dict(
+            entry=entry, channel=Thread.Channel.MEDCOM, counterpart_name=(msg.receiver.name or receiver.name)[:200],
+            counterpart_sor=msg.receiver.sor, counterpart_gln=msg.receiver.ean or "",
+            counterpart_endpoint=msg.destination_endpoint[:300], patient_cpr=patient.cpr,
+            patient_cpr_system=patient.cpr_system or "", patient_is_replacement=patient.is_replacement_cpr,
+            patient_given=" ".join(patient.given)[:200], patient_family=(patient.family or "")[:200],
+            category=msg.category[:60], topic=(msg.topic or "")[:300], priority=msg.priority or "",
+            case=case, started_at=now, last_activity_at=now,
+        ),
+    )
+    first = texts[0]
+    outbound = OutboundMessage.objects.create(
+        thread=thread, case=case, entry=entry, reason=reason[:30], activity=msg.activity,
+        thread_identifier=msg.thread_id, previous_header_id=msg.previous_header_id or "",
+        segment_identifier=first.identifier, text=first.text, author_name=(first.author_name or "")[:200],
+        author_role=(first.author_role or "")[:200], author_phone=(first.author_phone or "")[:40],
+        receiver_name=(msg.receiver.name or "")[:200], receiver_sor=msg.receiver.sor,
+        receiver_gln=msg.receiver.ean or "", receiver_endpoint=msg.destination_endpoint[:300],
+        header_id=msg.header_id, bundle_id=msg.bundle_id, created_at=now, due_at=now,
+        body=serialize(bundle, "json"),
+        provenance=next((provenance_to_json(p) for p in msg.provenances if p.header_id == msg.header_id), None),
+    )
+    known = set(Segment.objects.filter(thread=thread).values_list("identifier", flat=True))
+    for seg in msg.segments:
+        if seg.identifier in known:
+            continue
+        org = seg.organization
+        row = Segment(thread=thread, identifier=seg.identifier, timestamp=seg.timestamp, outgoing=True,
+                      outbound=outbound if seg.identifier in msg.new_segment_ids else None,
+                      organisation=((org.name or "") if org else "")[:200], organisation_sor=org.sor if org else "",
+                      organisation_gln=(org.ean or "") if org else "", author_user=actor.user)
+        if isinstance(seg, TextSegment):
+            row.kind, row.text = Segment.Kind.TEXT, seg.text
+            row.author_name, row.author_role = (seg.author_name or "")[:200], (seg.author_role or "")[:200]
+            row.author_phone = (seg.author_phone or "")[:40]
+        else:
+            row.kind, row.title, row.content_type = Segment.Kind.ATTACHMENT, seg.title[:300], seg.content_type or ""
+            row.url, row.size = (seg.url or "")[:1000], len(seg.data) if seg.data else 0
+        row.save()
+        if isinstance(seg, AttachmentSegment) and seg.data:
+            AttachmentData.objects.create(segment=row, data=seg.data)
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis="system", case=case, obj=outbound,
+                 summary=f"MedCom-besked i udbakken til {receiver}")
+    return outbound
