@@ -237,3 +237,17 @@ def test_it_records_admissions_once(world):
     with pytest.raises(ValidationError):
         ref.admission_record(actor=lead(world), basis="lead", case=case, unit=world.unit("706:ppr"),
                              admitted_on=dt.date.today())
+
+
+@pytest.mark.django_db
+def test_it_tells_the_inbox_keepers_of_a_rejection_when_nobody_is_left_on_the_team(world):
+    from tovholder.cases.models import CaseTeamMember
+    from tovholder.cases.services import case_team_end
+
+    r = sent(world)
+    for member in CaseTeamMember.objects.filter(case=r.case, role="participant"):
+        case_team_end(actor=lead(world), basis="lead", member=member)
+    CaseTeamMember.objects.filter(case=r.case).update(ended_at=dt.datetime(2026, 1, 1, tzinfo=COPENHAGEN))
+    ref.referral_answer_record(actor=actor(world, "ida", "706:single_entry"), basis="inbox", referral=r,
+                               outcome="rejected", reason="outside_target_group")
+    assert Notice.objects.filter(user=world.user("ida"), case=r.case, text__contains="afvist").exists()

@@ -96,6 +96,19 @@ def open_team(case: Case) -> list[User]:
     return [m.user for m in CaseTeamMember.objects.filter(case=case, ended_at__isnull=True).select_related("user")]
 
 
+def catchers(case: Case) -> list[User]:
+    """Who must hear of an answer: the whole open team — or, should the case have nobody on
+    it, the inbox keepers of its municipality, so a rejection never lands with no one."""
+    team = open_team(case)
+    if team:
+        return team
+    from tovholder.organisations.models import Membership
+
+    return [m.user for m in Membership.objects.active().filter(
+        unit__kind=Unit.Kind.SINGLE_ENTRY, unit__municipality_id=case.municipality_id,
+        role=Membership.Role.INBOX_KEEPER).select_related("user")]
+
+
 def lead_member(case: Case) -> CaseTeamMember | None:
     return (CaseTeamMember.objects.filter(case=case, role=TeamRole.LEAD, ended_at__isnull=True)
             .select_related("user", "unit").first())
@@ -448,11 +461,11 @@ def referral_answer_record(
         follow_up.save()
         who = lead.user.get_full_name() if lead else "Den indsatsansvarlige"
         notify.tell_staff(
-            actor=actor, case=case, users=open_team(case), url=url,
+            actor=actor, case=case, users=catchers(case), url=url,
             text=f"Henvisningen til {receiver} er afvist ({answer.get_reason_display().lower()}). "
                  f"{who} aftaler de næste skridt med familien senest {due:%d.%m.%Y}.")
     elif outcome == ReferralAnswer.Outcome.ACCEPTED:
-        notify.tell_staff(actor=actor, case=case, users=open_team(case), url=url,
+        notify.tell_staff(actor=actor, case=case, users=catchers(case), url=url,
                           text=f"Henvisningen til {receiver} er accepteret; forventet ventetid "
                                f"{expected_wait_weeks} uger.")
     else:
