@@ -99,3 +99,29 @@ def test_a_parent_gives_consent_the_other_refuses_and_the_gp_hears_in_the_thread
     page.goto(f"{live_server.url}/indgang/traad/{replies[0].thread_id}/")
     assert page.get_by_text("ikke modtaget samtykke", exact=False).first.is_visible()
     screenshot(page, "consent-6-gp-thread")
+
+
+def test_the_inbox_keeper_registers_a_paper_answer_with_the_scan(world, page, live_server, tmp_path):
+    from tests.consent.helpers import open_case
+
+    case = open_case(world, parents=1, digital_post=False)
+    deliver()
+    browser_login(page, live_server, "ida")
+    page.goto(f"{live_server.url}/samtykke/afventer/")
+    assert page.get_by_role("heading", name="Forløb der afventer samtykke").is_visible()
+    screenshot(page, "consent-7-waiting-list")
+    page.get_by_role("link", name=case.child.full_name).click()
+    page.get_by_role("link", name=re.compile("Registrér papirsvar")).click()
+    page.get_by_label("Ja — samtykke givet").check()
+    scan = tmp_path / "erklaering.pdf"
+    scan.write_bytes(b"%PDF-1.4 underskrevet erklaering")
+    page.get_by_label(re.compile("Scannet erklæring")).set_input_files(str(scan))
+    screenshot(page, "consent-8-paper-form")
+    page.get_by_role("button", name="Registrér svaret").click()
+    assert page.get_by_text("Papirsvaret fra").is_visible()
+    assert page.get_by_text("registreret af Ida Bach", exact=False).is_visible()
+    screenshot(page, "consent-9-paper-registered")
+    assert Case.objects.get(pk=case.pk).stage == Stage.AWAITING_COMMITTEE
+    page.get_by_role("link", name="Se brevene til familien").click()
+    assert page.get_by_role("heading", name="Breve til familien").is_visible()
+    screenshot(page, "letters-1-case-letters")

@@ -10,7 +10,7 @@ class PaperAnswerForm(forms.Form):
         label=_("Svar på erklæringen"), widget=forms.RadioSelect,
         choices=[("give", _("Ja — samtykke givet")), ("refuse", _("Nej — samtykke ikke givet"))],
     )
-    signed_on = forms.DateField(label=_("Dato for underskrift"), widget=forms.DateInput(attrs={"type": "date"}),
+    signed_on = forms.DateField(label=_("Dato for underskrift"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                 initial=timezone.localdate)
     scan = forms.FileField(label=_("Scannet erklæring (PDF, JPEG, PNG eller TIFF, højst 10 MB)"))
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -38,7 +38,7 @@ class ConsentTextForm(forms.Form):
                     "{gyldighed} (højst 1 år) og {kontakt}."),
     )
     contact = forms.CharField(label=_("Kontakt ved spørgsmål og tilbagetrækning"), max_length=200)
-    valid_from = forms.DateField(label=_("Gælder fra"), widget=forms.DateInput(attrs={"type": "date"}),
+    valid_from = forms.DateField(label=_("Gælder fra"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                  initial=timezone.localdate)
 
     def __init__(self, *args, parties=(), **kwargs):

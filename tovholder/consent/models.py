@@ -68,7 +68,7 @@ class Capacity(models.TextChoices):
 
 class How(models.TextChoices):
     DIGITAL = "digital_link", _("Digitalt via personligt link")
-    PAPER = "paper", _("På papir, registreret af medarbejder")
+    PAPER = "paper", _("På papir (scannet kopi)")
     STAFF = "staff", _("Via henvendelse til medarbejder")
 
 
