@@ -1,5 +1,6 @@
 from tests.support.routes import Route, everyone
 
+
 def notice_for_lars(world) -> int:
     from tovholder.audit.actor import Actor
     from tovholder.cases.services import notice_send

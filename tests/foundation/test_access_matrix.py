@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-
 from tests.support.routes import PERSONAS, Route
 from tovholder.api import api
 

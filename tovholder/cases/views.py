@@ -3,14 +3,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from tovholder.access import Basis, Scope, require_case
+from tovholder.audit.actor import Actor
 from tovholder.audit.models import AuditEvent
 from tovholder.audit.selectors import audit_for_case
 from tovholder.audit.services import audit_record_many
-from tovholder.audit.actor import Actor
 from tovholder.cases.models import Notice
 from tovholder.cases.selectors import case_team, my_cases, unread_notices
 from tovholder.cases.services import notice_mark_read

@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tovholder.deadlines.clocks import CLOCK_LABELS, STATUS_LABELS, Clock, Rules, Status, milestone_status
+from tovholder.deadlines.clocks import (
+    CLOCK_LABELS,
+    STATUS_LABELS,
+    Clock,
+    Rules,
+    Status,
+    milestone_status,
+)
 
 if TYPE_CHECKING:
     from tovholder.cases.models import Case

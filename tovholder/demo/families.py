@@ -102,7 +102,11 @@ PATHWAY_MEETINGS = {
 
 
 def load_families(demo: DemoRegion) -> list[Case]:
-    from tovholder.committee.demo import committee_demo_agenda, committee_demo_past_meeting, committee_demo_schedule
+    from tovholder.committee.demo import (
+        committee_demo_agenda,
+        committee_demo_past_meeting,
+        committee_demo_schedule,
+    )
     from tovholder.consent.demo import (
         consent_demo_complete,
         consent_demo_no_answer,

@@ -13,7 +13,12 @@ from pathlib import Path
 from tovholder.audit.actor import Actor
 from tovholder.organisations.identifiers import make_gln
 from tovholder.organisations.models import Membership, Municipality, Region, Unit, User
-from tovholder.organisations.services import membership_grant, municipality_create, staff_create, unit_create
+from tovholder.organisations.services import (
+    membership_grant,
+    municipality_create,
+    staff_create,
+    unit_create,
+)
 
 DEMO_PASSWORD = "tovholder-demo"
 SETUP = Actor(system="demo")

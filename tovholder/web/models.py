@@ -8,3 +8,6 @@ class LoginFailure(models.Model):
     username_key = models.CharField(max_length=64, db_index=True)
     address = models.CharField(max_length=64, db_index=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.address}"
