@@ -88,7 +88,8 @@ def case_transition(
         case.closed_reason = closed_reason
         case.closed_at = at
         fields += ["closed_reason", "closed_at"]
-        # Nobody keeps a role on a closed case; history stays in CaseTeamMember and the audit.
+        # Team roles stay open: the closed case's history stays readable, for the record,
+        # to those who had access (issue 4); every service refuses changes to a closed case.
     if to == Stage.AWAITING_COMMITTEE and case.consent_completed_at is None:
         case.consent_completed_at = at
         fields.append("consent_completed_at")
