@@ -147,14 +147,26 @@ def test_it_gives_the_same_figures_from_the_daily_rollup_as_from_the_facts(figur
 
     from tovholder.cases.services import case_transition
     from tovholder.insight.access import insight_areas
-    from tovholder.insight.metrics import Period, case_figures, live_figures
+    from tovholder.insight.metrics import Period, insight_for
+    from tovholder.insight.models import FactsRefresh
     from tovholder.insight.rollup import rollup_rebuild, rollup_update
 
     today = timezone.localdate()
     period = Period(today.replace(day=1) - dt.timedelta(days=400), today)
+
+    def tables(area, *, rollup: bool):
+        if not rollup:
+            asof = FactsRefresh.objects.get(name="rollup").asof
+            FactsRefresh.objects.filter(name="rollup").update(asof=None)  # the roll-up is not today's: live
+        found = {t.key: t.rows for t in insight_for(area, period).all_tables()}
+        if not rollup:
+            FactsRefresh.objects.filter(name="rollup").update(asof=asof)
+        return found
+
     rollup_rebuild()
-    for area in insight_areas(figures_world.user("karen")):
-        assert case_figures(area, period).counts == live_figures(area, period.start, period.end, today).counts
+    areas = insight_areas(figures_world.user("karen"))  # Syddjurs and the whole region
+    for area in areas:
+        assert tables(area, rollup=True) == tables(area, rollup=False), area.label
     # A change reaches the roll-up through the background refresh of its month.
     case = make_case(figures_world.demo, stage="awaiting_consent")
     ids: list[int] = []
@@ -162,8 +174,8 @@ def test_it_gives_the_same_figures_from_the_daily_rollup_as_from_the_facts(figur
     case_transition(actor=Actor(system="test"), basis="system", case=case, to="awaiting_committee")
     facts_refresh(written_ids=ids)
     rollup_update(case_ids=ids)
-    area = insight_areas(figures_world.user("karen"))[0]
-    assert case_figures(area, period).counts == live_figures(area, period.start, period.end, today).counts
+    for area in areas:
+        assert tables(area, rollup=True) == tables(area, rollup=False), area.label
 
 
 def test_it_serves_the_same_tables_over_the_api(figures_world, login):

@@ -233,36 +233,65 @@ def _derived(asof: dt.date) -> dict:
     return d
 
 
+# What one pass over the facts counts: a few wide groupings (each one hash table in the
+# database, so fewer is faster), from which the figures' own views are summed in Python.
 GROUPINGS: dict[str, tuple[str, ...]] = {
-    "channels": ("d_first", "d_channel"),
-    "positions": ("d_first", "d_position", "d_reason", "d_decision"),
-    "ages": ("d_first", "d_position", "d_reason", "d_age"),
-    "school": ("d_active", "d_school"),
-    "lead": ("d_active", "d_lead"),
-    "parents": ("d_active", "d_parents"),
-    **{f"clock_{c}": ("d_active", f"d_{c}") for c, _l in CLOCKS},
-    **{f"month_{c}": (f"d_{c}_month", f"d_{c}") for c, _l in CLOCKS},
+    "people": ("d_first", "d_position", "d_reason", "d_decision", "d_age", "d_channel"),
+    "pathways": ("d_active", "d_school", "d_lead", "d_parents"),
+    **{f"deadline_{c}": ("d_active", f"d_{c}_month", f"d_{c}") for c, _l in CLOCKS},
     **{key: ("d_active", f"d_{key}") for key, *_rest in WAITS},
 }
 REGION_GROUPINGS: dict[str, tuple[str, ...]] = {
-    "by_municipality": ("d_municipality", "d_first", "d_position"),
-    "by_municipality_committee": ("d_municipality", "d_committee"),
-    "by_municipality_start": ("d_municipality", "d_start"),
+    "municipalities": ("d_municipality", "d_first", "d_position", "d_committee", "d_start"),
+}
+STORED = {**GROUPINGS, **REGION_GROUPINGS}
+# The daily roll-up keeps the views themselves (narrow: few rows per month), not the wide
+# groupings the live query hashes.
+# name → (the grouping it is summed from, its dimensions)
+VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "channels": ("people", ("d_first", "d_channel")),
+    "positions": ("people", ("d_first", "d_position", "d_reason", "d_decision")),
+    "ages": ("people", ("d_first", "d_position", "d_reason", "d_age")),
+    "school": ("pathways", ("d_active", "d_school")),
+    "lead": ("pathways", ("d_active", "d_lead")),
+    "parents": ("pathways", ("d_active", "d_parents")),
+    **{f"clock_{c}": (f"deadline_{c}", ("d_active", f"d_{c}")) for c, _l in CLOCKS},
+    **{f"month_{c}": (f"deadline_{c}", (f"d_{c}_month", f"d_{c}")) for c, _l in CLOCKS},
+    "by_municipality": ("municipalities", ("d_municipality", "d_first", "d_position")),
+    "by_municipality_committee": ("municipalities", ("d_municipality", "d_committee")),
+    "by_municipality_start": ("municipalities", ("d_municipality", "d_start")),
+}
+ROLLUP_GROUPINGS: dict[str, tuple[str, ...]] = {
+    **{name: dims for name, (_source, dims) in VIEWS.items() if not name.startswith("by_municipality")},
+    **{key: ("d_active", f"d_{key}") for key, *_rest in WAITS},
 }
 
 
 @dataclass
 class Figures:
-    """The grouped counts of one pass: grouping name → Counter of value tuples."""
+    """The grouped counts of one pass: grouping name → Counter of value tuples. `get`
+    also answers the views (VIEWS), summed from their grouping."""
 
     counts: dict[str, Counter] = field(default_factory=dict)
+    _views: dict[str, Counter] = field(default_factory=dict, repr=False, compare=False)
 
     def get(self, name: str) -> Counter:
-        return self.counts.get(name, Counter())
+        if name in self.counts or name not in VIEWS:
+            return self.counts.get(name, Counter())
+        if name not in self._views:
+            source, dims = VIEWS[name]
+            source_dims = STORED[source]
+            index = [source_dims.index(d) for d in dims]
+            view: Counter = Counter()
+            for key, n in self.counts.get(source, Counter()).items():
+                view[tuple(key[i] for i in index)] += n
+            self._views[name] = view
+        return self._views[name]
 
     def add(self, other: Figures) -> Figures:
         for name, counter in other.counts.items():
             self.counts.setdefault(name, Counter()).update(counter)
+        self._views.clear()
         return self
 
 
@@ -298,10 +327,13 @@ def grouping_query(qs: QuerySet, asof: dt.date, groupings: dict[str, tuple[str, 
 
 
 def postgres_tuned(cursor) -> None:
-    """The groups are few (hundreds), so every grouping set fits a hash table: give the
-    planner the memory to hash them all in one pass instead of sorting the rows once per
-    set, and skip JIT compilation, which costs more than it saves here."""
-    cursor.execute("SET LOCAL work_mem = '128MB'")
+    """Every grouping's dimensions are bounded (ages, statuses, months of the period, days of
+    a wait, municipalities), so the groups are a few thousand at most and each grouping set
+    fits a small hash table. The planner cannot see that through the CASE expressions and
+    would sort the rows once per set; a large work_mem lets it hash them all in one pass
+    (the memory used follows the real number of groups: tens of MB for a million cases).
+    JIT compilation costs more than it saves here."""
+    cursor.execute("SET LOCAL work_mem = '2GB'")
     cursor.execute("SET LOCAL jit = off")
 
 

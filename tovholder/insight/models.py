@@ -126,6 +126,8 @@ class FactRollup(models.Model):
     k2 = models.CharField(max_length=40, null=True)  # noqa: DJ001
     k3 = models.CharField(max_length=40, null=True)  # noqa: DJ001
     k4 = models.CharField(max_length=40, null=True)  # noqa: DJ001
+    k5 = models.CharField(max_length=40, null=True)  # noqa: DJ001
+    k6 = models.CharField(max_length=40, null=True)  # noqa: DJ001
     n = models.IntegerField()
 
     class Meta:

@@ -18,10 +18,11 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from tovholder.insight.access import Area
-from tovholder.insight.metrics import GROUPINGS, Figures, grouping_query, normalise, postgres_tuned
+from tovholder.insight.metrics import ROLLUP_GROUPINGS as GROUPINGS
+from tovholder.insight.metrics import Figures, grouping_query, normalise, postgres_tuned
 from tovholder.insight.models import CaseFact, FactRollup, FactsRefresh
 
-KEYS = ("k1", "k2", "k3", "k4")
+KEYS = ("k1", "k2", "k3", "k4", "k5", "k6")
 NAME = "rollup"
 
 
@@ -50,7 +51,7 @@ def _rebuild_municipality(municipality_id: int, region_id: int, months: list[dt.
     facts = facts.annotate(x_month=TruncMonth("opened_on", output_field=DateField()))
     sql, params, used = grouping_query(facts, asof, GROUPINGS, keep=("x_month",))
     table = FactRollup._meta.db_table
-    head = f"INSERT INTO {table} (region_id, municipality_id, month, grouping, k1, k2, k3, k4, n)"
+    head = f"INSERT INTO {table} (region_id, municipality_id, month, grouping, {', '.join(KEYS)}, n)"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             postgres_tuned(cursor)
@@ -87,7 +88,7 @@ def _rebuild_region(region_id: int, months: list[dt.date] | None) -> None:
                    .values_list("region_id", "month", "grouping", *KEYS, "total").query.sql_with_params())
     table = FactRollup._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (region_id, month, grouping, k1, k2, k3, k4, n) {sql}", params)
+        cursor.execute(f"INSERT INTO {table} (region_id, month, grouping, {', '.join(KEYS)}, n) {sql}", params)
 
 
 def Sum_n():  # noqa: N802 — an expression, named like one
@@ -150,7 +151,7 @@ def rollup_figures(area: Area, first_month: dt.date) -> Figures:
 
 
 def _by_municipality(area: Area, first_month: dt.date) -> Figures:
-    """The region view's per-municipality groupings, from the municipalities' rows."""
+    """The region view's per-municipality figures, from the municipalities' own rows."""
     wanted = {"positions": "by_municipality", "clock_committee": "by_municipality_committee",
               "clock_start": "by_municipality_start"}
     figures = Figures()
@@ -160,11 +161,7 @@ def _by_municipality(area: Area, first_month: dt.date) -> Figures:
             .values_list("municipality_id", "grouping", *KEYS, "total"))
     for mun, grouping, *keys, n in rows:
         dims = GROUPINGS[grouping]
-        values = {d: normalise(d, keys[i]) for i, d in enumerate(dims)}
-        if grouping == "positions":
-            key = (mun, values["d_first"], values["d_position"])
-        else:
-            key = (mun, values[dims[1]])
+        v = {d: normalise(d, keys[i]) for i, d in enumerate(dims)}
+        key = (mun, v["d_first"], v["d_position"]) if grouping == "positions" else (mun, v[dims[1]])
         figures.counts.setdefault(wanted[grouping], Counter())[key] += n
     return figures
-
