@@ -251,3 +251,22 @@ def test_it_tells_the_inbox_keepers_of_a_rejection_when_nobody_is_left_on_the_te
     ref.referral_answer_record(actor=actor(world, "ida", "706:single_entry"), basis="inbox", referral=r,
                                outcome="rejected", reason="outside_target_group")
     assert Notice.objects.filter(user=world.user("ida"), case=r.case, text__contains="afvist").exists()
+
+
+@pytest.mark.django_db
+def test_it_reminds_the_lead_the_day_before_and_tells_the_chair_when_the_follow_up_is_overdue(world):
+    with time_machine.travel(dt.datetime(2027, 3, 23, 10, tzinfo=COPENHAGEN), tick=False):
+        r = sent(world)
+    with time_machine.travel(dt.datetime(2027, 3, 24, 10, tzinfo=COPENHAGEN), tick=False):
+        ref.referral_answer_record(actor=lead(world), basis="lead", referral=r, outcome="rejected",
+                                   reason="ppr_not_involved")
+        assert ref.rejection_follow_up_sweep() == 0  # due 5 April
+    with time_machine.travel(dt.datetime(2027, 4, 4, 7, tzinfo=COPENHAGEN), tick=False):
+        assert ref.rejection_follow_up_sweep() == 1
+        assert ref.rejection_follow_up_sweep() == 0  # once
+        assert Notice.objects.filter(user=world.user("lars"), text__startswith="Husk").count() == 1
+    with time_machine.travel(dt.datetime(2027, 4, 6, 7, tzinfo=COPENHAGEN), tick=False):
+        assert ref.rejection_follow_up_sweep() == 1
+        assert ref.rejection_follow_up_sweep() == 0
+        chair = Notice.objects.get(user=world.user("karen"), case=r.case)
+        assert "overskredet" in chair.text and "05.04.2027" in chair.text

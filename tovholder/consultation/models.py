@@ -436,6 +436,10 @@ class RejectionFollowUp(models.Model):
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+")
     next_steps = models.TextField(_("aftalt med familien"), blank=True)
+    # Claims of the background sweep: the lead reminded the day before, the committee's
+    # chair told when the deadline has passed (each once).
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_on", "id"]

@@ -578,6 +578,62 @@ def admission_discharge(*, actor: Actor, basis: str, admission: Admission | int,
     return admission
 
 
+def _committee_chairs(case: Case) -> list[User]:
+    from tovholder.organisations.models import Membership
+
+    return [m.user for m in Membership.objects.active().filter(
+        unit__kind=Unit.Kind.COMMITTEE, unit__municipality_id=case.municipality_id,
+        role=Membership.Role.COMMITTEE_CHAIR).select_related("user")]
+
+
+@transaction.atomic
+def _follow_up_remind(pk: int, now: dt.datetime) -> int:
+    if RejectionFollowUp.objects.filter(pk=pk, reminded_at__isnull=True, done_on__isnull=True).update(
+            reminded_at=now) != 1:
+        return 0  # another worker took it, or the lead was quicker
+    follow_up = RejectionFollowUp.objects.select_related("case", "answer__referral__receiver_unit").get(pk=pk)
+    case = follow_up.case
+    lead = lead_member(case)
+    users = [lead.user] if lead else catchers(case)
+    notify.tell_staff(actor=Actor.job("consultation_follow_up"), case=case, users=users,
+                      url=reverse("consultation:follow_up_done", args=[case.pk, pk]),
+                      text=f"Husk: aftal de næste skridt med familien efter den afviste henvisning til "
+                           f"{follow_up.answer.referral.receiver_unit} senest {follow_up.due_on:%d.%m.%Y}.")
+    return 1
+
+
+@transaction.atomic
+def _follow_up_escalate(pk: int, now: dt.datetime) -> int:
+    if RejectionFollowUp.objects.filter(pk=pk, escalated_at__isnull=True, done_on__isnull=True).update(
+            escalated_at=now) != 1:
+        return 0
+    follow_up = RejectionFollowUp.objects.select_related("case").get(pk=pk)
+    case = follow_up.case
+    lead = lead_member(case)
+    users = {u.pk: u for u in _committee_chairs(case) + ([lead.user] if lead else [])}.values()
+    notify.tell_staff(actor=Actor.job("consultation_follow_up"), case=case, users=list(users),
+                      url=reverse("cases:detail", args=[case.pk]),
+                      text=f"Fristen {follow_up.due_on:%d.%m.%Y} for at aftale de næste skridt med familien efter "
+                           f"en afvist henvisning er overskredet ({case.reference}).")
+    return 1
+
+
+def rejection_follow_up_sweep(*, limit: int = 200) -> int:
+    """Background job: remind the lead the day before the follow-up after a rejection is due,
+    and tell the committee's chair when it is overdue — each once, however many workers run."""
+    today = timezone.localdate()
+    now = timezone.now()
+    open_ones = RejectionFollowUp.objects.filter(done_on__isnull=True)
+    handled = 0
+    for pk in open_ones.filter(reminded_at__isnull=True, due_on__lte=today + dt.timedelta(days=1)).order_by(
+            "due_on").values_list("pk", flat=True)[:limit]:
+        handled += _follow_up_remind(pk, now)
+    for pk in open_ones.filter(escalated_at__isnull=True, due_on__lt=today).order_by(
+            "due_on").values_list("pk", flat=True)[:limit]:
+        handled += _follow_up_escalate(pk, now)
+    return handled
+
+
 def rejection_milestones(case: Case, rules, today: dt.date) -> list:
     """Milestone provider (registered in ConsultationConfig.ready): each rejection's
     follow-up task, due 5 working days after we learnt of it."""
@@ -591,5 +647,5 @@ __all__ = [
     "FOLLOW_UP_WORKING_DAYS", "IncompleteReferral", "Priority", "REJECTION_CLOCK", "StaleReferral",
     "admission_discharge", "admission_record", "referral_answer_record", "referral_missing", "referral_prepare",
     "referral_reply_received", "referral_send", "referral_update", "rejection_follow_up_complete",
-    "rejection_milestones",
+    "rejection_follow_up_sweep", "rejection_milestones",
 ]
