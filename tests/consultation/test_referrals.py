@@ -270,3 +270,13 @@ def test_it_reminds_the_lead_the_day_before_and_tells_the_chair_when_the_follow_
         assert ref.rejection_follow_up_sweep() == 0
         chair = Notice.objects.get(user=world.user("karen"), case=r.case)
         assert "overskredet" in chair.text and "05.04.2027" in chair.text
+
+
+@pytest.mark.django_db
+def test_it_sends_once_when_the_send_button_is_clicked_twice(world, login):
+    r = complete(world, prepared(world))
+    url = f"/sparring/forloeb/{r.case_id}/henvisning/{r.pk}/send/"
+    first = login("lars").post(url, {"version": r.version})
+    second = login("lars").post(url, {"version": r.version})
+    assert first.status_code == second.status_code == 302
+    assert r.messages.count() == 1

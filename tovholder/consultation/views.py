@@ -443,6 +443,9 @@ def referral_send(request, case_id: int, referral_id: int):
                               errors=["Henvisningen er ikke sendt, fordi den ikke er komplet. Der mangler:",
                                       *exc.missing])
     except ValidationError as exc:
+        referral.refresh_from_db()
+        if referral.status == Referral.Status.SENT:  # a double click: the first one sent it
+            return redirect("consultation:referral_detail", case.pk, referral.pk)
         return _referral_page(request, case, grant, referral, _referral_form(referral), errors=exc.messages)
     messages.success(request, f"Henvisningen er sendt til {referral.receiver_unit} som MedCom-korrespondance.")
     return redirect("consultation:referral_detail", case.pk, referral.pk)
