@@ -206,3 +206,22 @@ def test_the_inbox_clock_is_met_when_the_item_is_handled(world, item, ida):
                                 family_name="Holm")
     inbox = [m for m in case_milestones(case, dt.date.today()) if m.clock == Clock.INBOX]
     assert len(inbox) == 1 and inbox[0].met_on is not None and inbox[0].met_on <= inbox[0].due
+
+
+def test_after_a_forward_the_referrer_is_the_gp_and_the_answer_comes_back_as_an_answer(world, item, ida, login):
+    """Norddjurs opens the forwarded referral: the case's referrer is anne's practice (who
+    wrote it), its receipt goes back to Syddjurs' entry (who forwarded it), where it is an
+    answer that can be marked as seen — not a new referral."""
+    inbox_item_forward(actor=ida, item=item, to=world.norddjurs)
+    outbox_deliver()
+    theirs = InboxItem.objects.get(municipality=world.norddjurs)
+    assert theirs.thread.referrer_unit == world.unit("gp:0")
+    nora = Actor(user=world.user("nora"), unit=world.unit("707:single_entry"))
+    case = inbox_item_open_case(actor=nora, item=theirs, cpr=theirs.thread.patient_cpr, given_name="Ada",
+                                family_name="Holm")
+    assert case.referral_channel == ReferralChannel.GP and case.referrer_unit == world.unit("gp:0")
+    assert login("anne").get(f"/indgang/traad/{theirs.thread_id}/").status_code == 200
+    outbox_deliver()  # Norddjurs' receipt, in the forward's thread, to Syddjurs' entry
+    answer = InboxItem.objects.get(municipality=world.syddjurs, status=InboxItem.Status.NEW)
+    inbox_item_note(actor=ida, item=answer)
+    assert InboxItem.objects.get(pk=answer.pk).status == InboxItem.Status.NOTED

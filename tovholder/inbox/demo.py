@@ -98,7 +98,7 @@ def demo_inbox_load(demo) -> None:
     referrals = [
         ("gp:0", synthetic_cpr(dt.date(2014, 6, 3), 61, "f"), "Sara", "Holm", "Anne Mortensen",
          "Sara på 11 år har i tre måneder haft ondt i maven om morgenen og har meget fravær. Forældrene "
-         "og jeg ønsker en drøftelse i koordinationsudvalget; skolen er orienteret.", 2,
+         "og jeg ønsker en drøftelse i koordinationsudvalget; skolen er orienteret.", 3,
          (("Skema over fravær", "application/pdf", _demo_pdf()),)),
         ("gp:1", synthetic_cpr(dt.date(2011, 2, 17), 62, "m"), "Oliver", "Bak", "Peter Kjær",
          "Oliver på 14 år er trist, isolerer sig og spiser dårligt. Forældrene er bekymrede og har givet "
@@ -107,13 +107,13 @@ def demo_inbox_load(demo) -> None:
          "Lea på 9 år har angst for at gå i skole. Henvises til drøftelse i koordinationsudvalget.", 0, ()),
     ]
     keeper = demo.users["ida"]
-    for unit_key, cpr, given, family, author, text, days_ago, attachments in referrals:
-        sent = now - dt.timedelta(days=days_ago)
+    for unit_key, cpr, given, family, author, text, working_days_ago, attachments in referrals:
+        sent = _working_days_before(now, working_days_ago, entry.municipality)
         body, content_type = gp_referral(sender=demo.units[unit_key], entry=entry, cpr=cpr, given=given,
                                          family=family, text=text, author=author, now=sent,
                                          attachments=attachments)
         reception = medcom_receive(body=body, content_type=content_type, channel="http", source="demo")
-        if days_ago:
+        if working_days_ago:
             InboxItem.objects.filter(message__arrival=reception.arrival).update(received_at=sent)
     sample = samples_dir() / "receive" / "Bundle-R-Tek-J-dublicate-7283eae8-0427-4bb0-8486-06b4febd416c.xml"
     if sample.exists():
@@ -141,6 +141,19 @@ def demo_inbox_load(demo) -> None:
             family_name="Winther", custody_holders=[
                 CustodyHolderInput(name="Maria Winther", relation="mother", email="maria@example.dk"),
                 CustodyHolderInput(name="Jens Winther", relation="father", email="jens@example.dk")])
+
+
+def _working_days_before(moment: dt.datetime, count: int, municipality) -> dt.datetime:
+    """The same time of day `count` working days earlier (so the inbox shows it overdue)."""
+    from tovholder.deadlines.workdays import calendar_for
+
+    calendar = calendar_for(municipality)
+    day = timezone.localtime(moment)
+    while count:
+        day -= dt.timedelta(days=1)
+        if calendar.is_working_day(day.date()):
+            count -= 1
+    return day
 
 
 def _demo_pdf() -> bytes:

@@ -155,8 +155,12 @@ class RegisterContactForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 8}))
     attachments = MultipleFileField(label=_("Indscannet brev eller bilag (PDF eller billeder)"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, entries=(), **kwargs):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("received_at", timezone.localtime().replace(second=0, microsecond=0))
         kwargs["initial"].setdefault("kind", InboxItem.Kind.PHONE)
         super().__init__(*args, **kwargs)
+        if len(entries) > 1:  # a keeper of several inboxes says which one
+            self.fields["entry"] = forms.ModelChoiceField(
+                label=_("Indgang"), queryset=Unit.objects.filter(pk__in=[e.pk for e in entries]), empty_label=None)
+            self.order_fields(["entry"])

@@ -19,7 +19,7 @@ from tovholder.audit.models import AuditEvent
 from tovholder.audit.services import audit_record
 from tovholder.inbox import forms, selectors, services
 from tovholder.inbox.models import Arrival, AttachmentData, OutboundMessage, Segment
-from tovholder.inbox.services.handling import default_channel
+from tovholder.inbox.services.handling import default_channel, started_by_us
 
 
 def _errors(form, exc: ValidationError) -> None:
@@ -66,7 +66,8 @@ def _item_context(request, item, grant, **overrides) -> dict:
         "attach_form": forms.AttachForm(cases=candidates) if candidates.exists() else None,
         "reject_form": forms.RejectForm(),
         "forward_form": forms.ForwardForm(exclude=item.municipality),
-        "may_note": item.is_new and (thread.case_id is not None or item.case_id is not None),
+        "may_note": item.is_new and (thread.case_id is not None or item.case_id is not None
+                                     or started_by_us(thread)),
     }
     context.update(overrides)
     return context
@@ -298,10 +299,10 @@ def register_contact(request):
     entries = selectors.keeper_entries(user=request.user)
     if not entries:
         raise Http404
-    form = forms.RegisterContactForm(request.POST or None, request.FILES or None)
+    form = forms.RegisterContactForm(request.POST or None, request.FILES or None, entries=entries)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        entry = entries[0]
+        entry = data.get("entry") or entries[0]
         try:
             item = services.contact_register(
                 actor=Actor(user=request.user, unit=entry), entry=entry, kind=data["kind"],

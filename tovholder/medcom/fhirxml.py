@@ -24,6 +24,7 @@ Primitive values stay strings, except booleans (see ``_BOOLEAN_ELEMENTS``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -566,10 +567,13 @@ def _normalise_div(div: str) -> str:
     return xhtml_to_string(elem)
 
 
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _check_chars(text: str) -> str:
-    for char in text:
-        if ord(char) < 0x20 and char not in "\t\n\r":
-            raise ValueError(f"control character U+{ord(char):04X} cannot be written to FHIR XML")
+    found = _CONTROL_CHARS.search(text)
+    if found:
+        raise ValueError(f"control character U+{ord(found.group()):04X} cannot be written to FHIR XML")
     return text
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tovholder.audit.actor import Actor
@@ -94,6 +95,14 @@ def referrer_name(thread: Thread) -> str:
     first = (Segment.objects.filter(thread=thread, outgoing=False, kind=Segment.Kind.TEXT)
              .exclude(author_name="").order_by("timestamp", "pk").values_list("author_name", flat=True).first())
     return first or thread.counterpart_name
+
+
+def started_by_us(thread: Thread) -> bool:
+    """A thread we began (a referral onwards, or a forward to another entry): what arrives
+    in it is an answer to us, not a new referral."""
+    return OutboundMessage.objects.filter(
+        Q(thread=thread, activity="new-message") | Q(thread_identifier=thread.identifier, activity="forward-message")
+    ).exists()
 
 
 def _lock_new(item: InboxItem) -> InboxItem:
@@ -260,7 +269,7 @@ def _copy_item(actor: Actor, item: InboxItem, to_entry: Unit, note: str) -> Inbo
 def inbox_item_note(*, actor: Actor, basis: str = INBOX, item: InboxItem) -> InboxItem:
     """A message in a thread already handled (e.g. a reply on an open case): seen."""
     item = _lock_new(item)
-    if item.thread.case_id is None and item.case_id is None:
+    if item.thread.case_id is None and item.case_id is None and not started_by_us(item.thread):
         raise ValidationError("En ny henvendelse skal behandles: opret eller knyt et forløb, afvis eller videresend.")
     _done(item, actor, InboxItem.Status.NOTED, case=item.case or item.thread.case)
     audit_record(actor=actor, action=AuditEvent.Action.VIEW, basis=basis, case=item.case, obj=item,

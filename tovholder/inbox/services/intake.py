@@ -337,7 +337,7 @@ def _thread_for(msg: CareCommunication, routed: Route) -> tuple[Thread, bool]:
                     **lookup, entry_id=routed.entry_id, channel=Thread.Channel.MEDCOM,
                     counterpart_name=(msg.sender.name or "")[:200], counterpart_sor=msg.sender.sor,
                     counterpart_gln=msg.sender.ean or "", counterpart_endpoint=msg.source_endpoint[:300],
-                    referrer_unit_id=unit_id_for_address(msg.sender.sor, msg.sender.ean),
+                    referrer_unit_id=_referrer_unit_id(msg),
                     patient_cpr=patient.cpr, patient_cpr_system=patient.cpr_system or "",
                     patient_is_replacement=patient.is_replacement_cpr,
                     patient_given=" ".join(patient.given)[:200], patient_family=(patient.family or "")[:200],
@@ -371,6 +371,18 @@ def _thread_for(msg: CareCommunication, routed: Route) -> tuple[Thread, bool]:
         if changed:
             thread.save(update_fields=changed)
     return thread, created
+
+
+def _referrer_unit_id(msg: CareCommunication) -> int | None:
+    """Our unit that referred: the sender — or, for a forward, whoever wrote the first text
+    (the GP whose referral another entry forwarded here), when that is one of our units."""
+    if msg.activity == "forward-message":
+        first = next((s for s in msg.segments if isinstance(s, TextSegment) and s.organization), None)
+        if first is not None and first.organization.sor != msg.sender.sor:
+            unit_id = unit_id_for_address(first.organization.sor, first.organization.ean)
+            if unit_id is not None:
+                return unit_id
+    return unit_id_for_address(msg.sender.sor, msg.sender.ean)
 
 
 def _file_segments(thread: Thread, msg: CareCommunication, received: ReceivedMessage, *, new_thread: bool) -> None:
