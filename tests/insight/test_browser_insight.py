@@ -21,6 +21,7 @@ def test_it_draws_the_trials_figures_as_accessible_charts(world, page, live_serv
     browser_login(page, live_server, "karen")
     page.goto(f"{live_server.url}/indsigt/?omraade=706&fra={TRIAL_START:%Y-%m-%d}&til={TRIAL_END:%Y-%m-%d}")
     assert page.get_by_role("heading", name="Nøgletal som i forsøgets evaluering").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "insight-top.png"))
     charts = page.locator("svg.chart")
     assert charts.count() >= 13
     for i in range(charts.count()):

@@ -12,6 +12,7 @@ from tests.insight.htmltables import page_tables
 from tests.support.world import make_case
 from tovholder.audit.actor import Actor
 from tovholder.audit.models import AuditEvent
+from tovholder.children.cpr import CPR_PATTERN
 from tovholder.insight.facts import facts_refresh
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +60,8 @@ def test_it_exports_csv_and_xlsx_that_open_and_audits_the_export(figures_world, 
     response = client.get("/indsigt/eksport/alle.xlsx", {"omraade": "706", "fra": "2000-01-01", "til": "2100-01-01"})
     book = load_workbook(io.BytesIO(response.content))
     assert len(book.sheetnames) >= 10
+    text = " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row if c.value is not None)
+    assert not CPR_PATTERN.search(text) and "Barnsen" not in text  # aggregates only: no CPR, no names
     assert AuditEvent.objects.filter(action="export", user=figures_world.user("karen")).count() == 2
 
 
