@@ -54,6 +54,11 @@ def test_it_reproduces_the_trials_published_figures_on_the_insight_page(world, l
     assert shown[no_date] == ["7", "7/13"]
     ages = {row[0]: row[1] for row in page_tables(html)["alder"][1:]}
     assert ages == {f"{age} år": str(n) for age, n in PUBLISHED_AGES.items()}
+    # The follow-up meetings held each agreed the next date; none was held by 10 November
+    # (the trial's plans that "lacked a date"), so five of the six agreed dates were missed.
+    clocks = {row[0]: row[1:] for row in page_tables(html)["rettidighed"][1:]}
+    next_meeting = clocks["Næste opfølgningsmøde senest på den dato, der blev aftalt på mødet før"]
+    assert (next_meeting[0], next_meeting[3], next_meeting[4]) == ("6", "5", "1")  # n, overdue, pending
     # No consultation with BUA was used and nobody was referred to BUA during the trial.
     psychiatry = {row[0]: row[1] for row in page_tables(html)["psykiatri"][1:]}
     assert psychiatry["Sparring med BUA: samtaler"] == "0" and psychiatry["Henvisninger til BUA"] == "0"

@@ -512,13 +512,47 @@ def funnel(figures: Figures, entry: dict[str, Counter]) -> tuple[Table, Table]:
     return steps, why
 
 
-def deadline_compliance(figures: Figures) -> Table:
+def next_follow_ups(area: Area, period: Period) -> Counter:
+    """The "next follow-up" clock: each follow-up meeting's agreed date for the next one,
+    met when the next meeting (a follow-up or the closing meeting) was held by that date.
+    Counted per agreed date, as of the end of the period, for the cohort's pathways."""
+    PlanVersion = _model("pathway.PlanVersion")
+    if PlanVersion is None:
+        return Counter()
+    asof = period.asof
+    scope = "f.region_id = %s" if area.is_region else "f.municipality_id = %s"
+    plan, pathway = PlanVersion._meta.db_table, "pathway_pathway"
+    sql = f"""
+        SELECT CASE WHEN x.exempt THEN 'exempt'
+                    WHEN x.next_held IS NOT NULL AND x.next_held <= x.agreed THEN 'met'
+                    WHEN x.next_held IS NOT NULL THEN 'late'
+                    WHEN x.agreed < %s THEN 'overdue'
+                    WHEN x.closed_on IS NOT NULL AND x.closed_on <= %s THEN 'stopped'
+                    ELSE 'pending' END AS status, COUNT(*)
+        FROM (SELECT v.meeting_kind AS kind, v.next_meeting_on AS agreed, f.exempt AS exempt, f.closed_on AS closed_on,
+                     LEAD(v.held_on) OVER (PARTITION BY v.pathway_id ORDER BY v.number) AS next_held
+              FROM {plan} v JOIN {pathway} p ON p.id = v.pathway_id
+              JOIN {CaseFact._meta.db_table} f ON f.case_id = p.case_id
+              WHERE {scope} AND f.opened_on >= %s AND f.opened_on <= %s AND v.held_on <= %s) x
+        WHERE x.kind = 'follow_up' AND x.agreed IS NOT NULL
+        GROUP BY 1"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [asof, asof, area.pk, period.start, period.end, asof])
+        return Counter(dict(cursor.fetchall()))
+
+
+def deadline_compliance(figures: Figures, next_follow_up: Counter | None = None) -> Table:
     rows = []
-    for clock, label in CLOCKS:
+    counters = []
+    for clock, _label in CLOCKS:
         c = Counter()
         for (_active, status), n in figures.get(f"clock_{clock}").items():
             if status is not None:
                 c[status] += n
+        counters.append((_label, c))
+    counters.append((_("Næste opfølgningsmøde senest på den dato, der blev aftalt på mødet før"),
+                     next_follow_up or Counter()))
+    for label, c in counters:
         decided = c["met"] + c["late"] + c["overdue"]
         rows.append([str(label), sum(c.values()), *[c[s] for s, _l in STATUSES], percent(c["met"], decided)])
     return Table(
@@ -906,7 +940,7 @@ def insight_for(area: Area, period: Period) -> Insight:
         "henvendelser": referrals_by_channel(figures, entry),
         "tragt": steps,
         "frafald": exits,
-        "rettidighed": deadline_compliance(figures),
+        "rettidighed": deadline_compliance(figures, next_follow_ups(area, period)),
         "rettidighed_over_tid": deadline_compliance_by_month(figures),
         "alder": age_distribution(figures),
         "skoleindsatser": school_actions(figures),

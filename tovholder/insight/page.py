@@ -62,8 +62,9 @@ def figures(insight: Insight) -> list[Figure]:
     compliance = t["rettidighed"]
     status_keys = [s for s, _l in STATUSES]
     bars = []
-    for (clock, _label), row in zip(CLOCKS, compliance.rows, strict=True):
-        bars.append((str(CLOCK_SHORT[clock]), [int(_num(row[2 + i])) for i in range(len(status_keys))]))
+    shorts = [str(CLOCK_SHORT[clock]) for clock, _label in CLOCKS] + [_("Næste opfølgning")]
+    for short, row in zip(shorts, compliance.rows, strict=True):
+        bars.append((short, [int(_num(row[2 + i])) for i in range(len(status_keys))]))
     out.append(Figure(compliance, charts.stacked_percent_chart(
         chart_id="chart-rettidighed", title=str(compliance.title), desc=str(compliance.description),
         rows=bars, series=[str(label) for _s, label in STATUSES],
