@@ -127,6 +127,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Where outgoing messages and letters are written by the default (file) transports.
 OUTBOX_DIR = Path(envstr("OUTBOX_DIR", str(BASE_DIR / "var" / "outbox")))
+# The pluggable transports (dotted paths to classes): Digital Post letters to families and
+# MedCom messages out; defaults write files to OUTBOX_DIR (see tovholder/letters/README.md).
+DIGITAL_POST_BACKEND = envstr("DIGITAL_POST_BACKEND", "tovholder.letters.backends.LocalOutbox")
+MEDCOM_TRANSPORT = envstr("MEDCOM_TRANSPORT", "tovholder.inbox.transport.FileTransport")
+# When set, POST /api/medcom/messages also requires the header X-MedCom-Token.
+MEDCOM_INBOUND_TOKEN = envstr("MEDCOM_INBOUND_TOKEN", "")
 
 SECURE = envbool("SECURE", "False" if DEBUG else "True")
 SESSION_COOKIE_SECURE = SECURE

@@ -11,7 +11,7 @@ from tovholder.demo.region import DEMO_PASSWORD, PERSONAS
 @pytest.mark.django_db
 def test_the_demo_has_cases_in_every_stage_and_every_persona_can_work(client, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("demo_load", "--without-trial")
+    call_command("demo_load")
     stages = set(Case.objects.values_list("stage", flat=True))
     assert stages == {s.value for s in Stage}
     reasons = set(Case.objects.filter(stage=Stage.CLOSED).values_list("closed_reason", flat=True))

@@ -14,8 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when data exists.")
-        parser.add_argument("--without-trial", action="store_true",
-                            help="Skip replaying the 2022 Syddjurs trial for the insight pages.")
+        parser.add_argument("--with-trial", action="store_true",
+                            help="Also replay the 2022 Syddjurs trial (18 referrals) for the insight pages "
+                                 "(the same as `manage.py insight_load_trial` later).")
 
     def handle(self, *args, **options):
         if Region.objects.exists():
@@ -31,7 +32,7 @@ class Command(BaseCommand):
                           f"{len(demo.users)} staff, {len(FAMILIES)} families, {len(cases)} cases.")
         self._step("the single entry's morning", "tovholder.inbox.demo", "demo_inbox_load", demo)
         self._step("consultation times and consultations", "tovholder.demo.consultations", "load_consultations", demo)
-        if not options["without_trial"]:
+        if options["with_trial"]:
             self._step("the 2022 Syddjurs trial (insight)", "tovholder.insight.demo", "insight_demo_load", demo)
         self._step("insight figures", "tovholder.insight.demo", "insight_demo_refresh")
         self.stdout.write(f"Demo loaded. Password for every login: {DEMO_PASSWORD}")
