@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from tovholder.audit.actor import Actor
 from tovholder.audit.models import AuditEvent
@@ -50,6 +51,22 @@ class Basis:
     SYSTEM = "system"
 
 
+BASIS_LABELS = {
+    Basis.LEAD: _("indsatsansvarlig"),
+    Basis.TEAM: _("deltager i forløbet"),
+    Basis.COMMITTEE: _("koordinationsudvalget"),
+    Basis.PRINCIPAL: _("skoleleder for barnets skole"),
+    Basis.INBOX: _("postkasseansvarlig"),
+    Basis.REFERRER: _("henviser"),
+    Basis.ADMINISTRATOR: _("administrator"),
+    Basis.SYSTEM: _("systemet"),
+}
+
+
+def basis_label(basis: str) -> str:
+    return str(BASIS_LABELS.get(basis, basis))
+
+
 SCOPES: dict[str, frozenset[str]] = {
     Basis.LEAD: frozenset({Scope.CASE, Scope.INTAKE, Scope.THREAD, Scope.AUDIT, Scope.MANAGE}),
     Basis.TEAM: frozenset({Scope.CASE, Scope.INTAKE, Scope.THREAD, Scope.AUDIT}),
@@ -67,6 +84,10 @@ class Grant:
 
     def allows(self, scope: str) -> bool:
         return scope in SCOPES.get(self.basis, frozenset())
+
+    @property
+    def label(self) -> str:
+        return basis_label(self.basis)
 
     def actor(self, user: User) -> Actor:
         return Actor(user=user, unit=self.unit)
