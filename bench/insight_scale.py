@@ -6,8 +6,9 @@ Creates its own database (th_bench_insight), migrates it, and generates with
 INSERT … SELECT generate_series a region of 19 municipalities (Region Midtjylland) with
 1 000 000 children and cases referred over ten years, in every outcome the figures know:
 re-referrals, no consent, other routes decided by the committee, joint pathways with their
-agenda item and decision, start meetings on time and late, assessing interventions,
-follow-ups, closing meetings; about 5 % still open. Then it
+agenda item and decision, start meetings on time and late (with their meeting and plan
+version), assessing interventions, follow-ups (meeting, plan version and the next agreed
+date), closing meetings; about 5 % still open. Then it
 
 1. builds the case facts (`insight.facts.facts_refresh(full=True)`, the background job's work);
 2. measures the insight page — the real view through the Django test client, charts and
@@ -173,6 +174,23 @@ def _generate(n: int) -> dict:
             FROM cases_case c JOIN plan p ON p.g = c.id - {first_case} + 1
             CROSS JOIN LATERAL (SELECT c.committee_decided_at::date + (7 + p.d %% 45) AS start_on) s
             WHERE p.story IN ('pathway', 're')""", [])
+        # The start meeting and the first follow-up, each with its version of the plan and the
+        # next meeting's agreed date (what the next-follow-up clock counts).
+        for kind, held, number, agreed in (
+                ("start", "p.start_meeting_on", 1, "COALESCE(p.first_follow_up_on, p.start_meeting_on + 42)"),
+                ("follow_up", "p.first_follow_up_on", 2, "p.first_follow_up_on + 42")):
+            c.execute(f"""
+                INSERT INTO pathway_meeting (pathway_id, kind, starts_at, ends_at, place, video_link, status,
+                                             child_statement, uid, sequence, created_by_id, created_at, idempotency_key)
+                SELECT p.id, '{kind}', {held} + time '14:00', {held} + time '15:00', 'Skolen', '', 'held', '',
+                       'bench-{kind}-' || p.id, 0, {lead}, now(), ''
+                FROM pathway_pathway p WHERE {held} IS NOT NULL""", [])
+            c.execute(f"""
+                INSERT INTO pathway_planversion (pathway_id, number, meeting_id, meeting_kind, held_on, next_meeting_on,
+                                                 parents_agree, content, created_by_id, created_at)
+                SELECT m.pathway_id, {number}, m.id, '{kind}', {held}, {agreed},
+                       (ARRAY['yes','yes','partly','no'])[1 + m.id %% 4], '{{}}', {lead}, now()
+                FROM pathway_meeting m JOIN pathway_pathway p ON p.id = m.pathway_id WHERE m.kind = '{kind}'""", [])
         c.execute("ANALYZE")
     return {"demo": demo}
 

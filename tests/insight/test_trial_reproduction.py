@@ -67,3 +67,20 @@ def test_it_reproduces_the_trials_published_figures_on_the_insight_page(world, l
     with time_machine.travel(_at(TRIAL_END.replace(year=2026), 12), tick=False):
         later = insight_for(area, Period(TRIAL_START, TRIAL_END))
     assert {row[0]: row[2] for row in later.key.rows if row[0] in PUBLISHED} == PUBLISHED
+
+
+def test_it_counts_the_trial_the_same_from_the_daily_rollup_as_from_the_facts(world):
+    from django.utils import timezone
+
+    from tovholder.insight.models import FactsRefresh
+    from tovholder.insight.rollup import rollup_rebuild
+
+    trial_load(survey=False)
+    rollup_rebuild()
+    area = next(a for a in insight_areas(world.user("karen")) if a.code == "706")
+    period = Period(TRIAL_START, timezone.localdate())  # runs to today: whole months from the roll-up
+    from_rollup = {t.key: t.rows for t in insight_for(area, period).all_tables()}
+    FactsRefresh.objects.filter(name="rollup").update(asof=None)
+    from_facts = {t.key: t.rows for t in insight_for(area, period).all_tables()}
+    assert from_rollup == from_facts
+    assert any(row[1] for row in from_rollup["rettidighed"])

@@ -338,7 +338,14 @@ def postgres_tuned(cursor) -> None:
 
 
 def live_figures(area: Area, start: dt.date, end: dt.date, asof: dt.date) -> Figures:
-    """One pass over the facts of the cases referred from `start` to `end`, as of `asof`."""
+    """One pass over the facts of the cases referred from `start` to `end`, as of `asof`
+    (and one over their plan versions for the next-follow-up clock)."""
+    result = _live_groupings(area, start, end, asof)
+    result.counts["next_follow_up"] = next_follow_ups(area, start, end, asof)
+    return result
+
+
+def _live_groupings(area: Area, start: dt.date, end: dt.date, asof: dt.date) -> Figures:
     groupings = dict(GROUPINGS)
     if area.is_region:
         groupings.update(REGION_GROUPINGS)
@@ -512,36 +519,47 @@ def funnel(figures: Figures, entry: dict[str, Counter]) -> tuple[Table, Table]:
     return steps, why
 
 
-def next_follow_ups(area: Area, period: Period) -> Counter:
-    """The "next follow-up" clock: each follow-up meeting's agreed date for the next one,
-    met when the next meeting (a follow-up or the closing meeting) was held by that date.
-    Counted per agreed date, as of the end of the period, for the cohort's pathways."""
+def next_follow_up_sql(where: str, asof: dt.date) -> tuple[str, list] | None:
+    """The "next follow-up" clock, per agreed date: every follow-up meeting agreed the date
+    of the next, met when the next meeting (a follow-up or the closing one) was held by
+    then. SQL giving (opened_on, status) per agreed date, for the facts matching `where`
+    (SQL over the alias f, without parameters), as of `asof`; None without plan versions."""
     PlanVersion = _model("pathway.PlanVersion")
-    if PlanVersion is None:
-        return Counter()
-    asof = period.asof
-    scope = "f.region_id = %s" if area.is_region else "f.municipality_id = %s"
-    plan, pathway = PlanVersion._meta.db_table, "pathway_pathway"
+    Pathway = _model("pathway.Pathway")
+    if PlanVersion is None or Pathway is None:
+        return None
     sql = f"""
-        SELECT CASE WHEN x.exempt THEN 'exempt'
+        SELECT x.opened_on,
+               CASE WHEN x.exempt THEN 'exempt'
                     WHEN x.next_held IS NOT NULL AND x.next_held <= x.agreed THEN 'met'
                     WHEN x.next_held IS NOT NULL THEN 'late'
                     WHEN x.agreed < %s THEN 'overdue'
                     WHEN x.closed_on IS NOT NULL AND x.closed_on <= %s THEN 'stopped'
-                    ELSE 'pending' END AS status, COUNT(*)
-        FROM (SELECT v.meeting_kind AS kind, v.next_meeting_on AS agreed, f.exempt AS exempt, f.closed_on AS closed_on,
+                    ELSE 'pending' END AS status
+        FROM (SELECT f.opened_on, v.meeting_kind AS kind, v.next_meeting_on AS agreed, f.exempt, f.closed_on,
                      LEAD(v.held_on) OVER (PARTITION BY v.pathway_id ORDER BY v.number) AS next_held
-              FROM {plan} v JOIN {pathway} p ON p.id = v.pathway_id
+              FROM {PlanVersion._meta.db_table} v JOIN {Pathway._meta.db_table} p ON p.id = v.pathway_id
               JOIN {CaseFact._meta.db_table} f ON f.case_id = p.case_id
-              WHERE {scope} AND f.opened_on >= %s AND f.opened_on <= %s AND v.held_on <= %s) x
-        WHERE x.kind = 'follow_up' AND x.agreed IS NOT NULL
-        GROUP BY 1"""
+              WHERE {where} AND v.held_on <= %s) x
+        WHERE x.kind = 'follow_up' AND x.agreed IS NOT NULL"""
+    return sql, [asof, asof, asof]
+
+
+def next_follow_ups(area: Area, start: dt.date, end: dt.date, asof: dt.date) -> Counter:
+    """The next-follow-up clock's statuses for the cases referred from `start` to `end`."""
+    scope = f"f.region_id = {int(area.pk)}" if area.is_region else f"f.municipality_id = {int(area.pk)}"
+    found = next_follow_up_sql(f"{scope} AND f.opened_on >= %s AND f.opened_on <= %s", asof)
+    if found is None:
+        return Counter()
+    sql, params = found
+    # The period's dates are the query's first parameters (they sit in the inner WHERE).
+    params = [params[0], params[1], start, end, params[2]]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [asof, asof, area.pk, period.start, period.end, asof])
-        return Counter(dict(cursor.fetchall()))
+        cursor.execute(f"SELECT status, COUNT(*) FROM ({sql}) y GROUP BY status", params)
+        return Counter({(status,): n for status, n in cursor.fetchall()})
 
 
-def deadline_compliance(figures: Figures, next_follow_up: Counter | None = None) -> Table:
+def deadline_compliance(figures: Figures) -> Table:
     rows = []
     counters = []
     for clock, _label in CLOCKS:
@@ -551,7 +569,7 @@ def deadline_compliance(figures: Figures, next_follow_up: Counter | None = None)
                 c[status] += n
         counters.append((_label, c))
     counters.append((_("Næste opfølgningsmøde senest på den dato, der blev aftalt på mødet før"),
-                     next_follow_up or Counter()))
+                     Counter({status: n for (status,), n in figures.get("next_follow_up").items()})))
     for label, c in counters:
         decided = c["met"] + c["late"] + c["overdue"]
         rows.append([str(label), sum(c.values()), *[c[s] for s, _l in STATUSES], percent(c["met"], decided)])
@@ -940,7 +958,7 @@ def insight_for(area: Area, period: Period) -> Insight:
         "henvendelser": referrals_by_channel(figures, entry),
         "tragt": steps,
         "frafald": exits,
-        "rettidighed": deadline_compliance(figures, next_follow_ups(area, period)),
+        "rettidighed": deadline_compliance(figures),
         "rettidighed_over_tid": deadline_compliance_by_month(figures),
         "alder": age_distribution(figures),
         "skoleindsatser": school_actions(figures),

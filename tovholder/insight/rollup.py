@@ -19,7 +19,13 @@ from django.utils import timezone
 
 from tovholder.insight.access import Area
 from tovholder.insight.metrics import ROLLUP_GROUPINGS as GROUPINGS
-from tovholder.insight.metrics import Figures, grouping_query, normalise, postgres_tuned
+from tovholder.insight.metrics import (
+    Figures,
+    grouping_query,
+    next_follow_up_sql,
+    normalise,
+    postgres_tuned,
+)
 from tovholder.insight.models import CaseFact, FactRollup, FactsRefresh
 
 KEYS = ("k1", "k2", "k3", "k4", "k5", "k6")
@@ -76,6 +82,20 @@ def _rebuild_municipality(municipality_id: int, region_id: int, months: list[dt.
                 group = ", ".join(q(c) for c in dims)
                 cursor.execute(f"{head} SELECT {region_id}, {municipality_id}, x_month, '{name}', {keys}, COUNT(*) "
                                f"FROM ({sql}) f GROUP BY x_month, {group}", params)
+        # The next-follow-up clock, per agreed date, from the plan versions.
+        where = f"f.municipality_id = {int(municipality_id)}"
+        if months is not None:
+            where += " AND (" + " OR ".join(
+                f"(f.opened_on >= '{m.isoformat()}' AND f.opened_on < '{((m + dt.timedelta(days=32)).replace(day=1)).isoformat()}')"
+                for m in months) + ")"
+        found = next_follow_up_sql(where, asof)
+        if found is not None:
+            nf_sql, nf_params = found
+            month = ("CAST(date_trunc('month', y.opened_on) AS date)" if connection.vendor == "postgresql"
+                     else "date(y.opened_on, 'start of month')")
+            nulls = ", ".join(["NULL"] * (len(KEYS) - 1))
+            cursor.execute(f"{head} SELECT {region_id}, {municipality_id}, {month}, 'next_follow_up', y.status, "
+                           f"{nulls}, COUNT(*) FROM ({nf_sql}) y GROUP BY {month}, y.status", nf_params)
 
 
 def _rebuild_region(region_id: int, months: list[dt.date] | None) -> None:
@@ -142,7 +162,7 @@ def rollup_figures(area: Area, first_month: dt.date) -> Figures:
     figures = Figures()
     for grouping, *keys, n in (rows.values("grouping", *KEYS).annotate(total=Sum_n()).order_by()
                                .values_list("grouping", *KEYS, "total")):
-        dims = GROUPINGS[grouping]
+        dims = GROUPINGS.get(grouping, ("d_status",))
         key = tuple(normalise(d, keys[i]) for i, d in enumerate(dims))
         figures.counts.setdefault(grouping, Counter())[key] += n
     if area.is_region:
