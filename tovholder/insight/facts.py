@@ -25,7 +25,6 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -225,16 +224,18 @@ def _insert_sql(where: Q) -> tuple[str, list]:
     return f"INSERT INTO {table} ({cols}) {sql}", list(params)
 
 
+# The working-day table covers these years and two ahead: the system's records start after
+# it (the Syddjurs trial is 2022); a date outside gives no committee due date, not an error.
+CALENDAR_FROM = dt.date(2000, 1, 1)
+
+
 def _needed_years() -> tuple[set[int], dt.date, dt.date]:
     from tovholder.organisations.models import Municipality
 
     keys = {calendar_key(closed_constitution_day=a, closed_christmas_eve=b, closed_new_years_eve=c)
             for a, b, c in Municipality.objects.values_list("closed_constitution_day", "closed_christmas_eve",
                                                             "closed_new_years_eve").distinct()}
-    first = Case.objects.aggregate(first=Min("opened_at"))["first"]
-    today = timezone.localdate()
-    first_day = timezone.localtime(first).date() if first else today
-    return keys, min(first_day, today), today + dt.timedelta(days=800)
+    return keys, CALENDAR_FROM, timezone.localdate() + dt.timedelta(days=800)
 
 
 def facts_refresh(*, full: bool = False, case_ids: list[int] | None = None, written_ids: list | None = None) -> int:
