@@ -22,6 +22,7 @@ class Route:
     entry_id: int | None
     municipality_id: int | None = None
     conflict: bool = False  # SOR and EAN name two different entries
+    referrer_unit_id: int | None = None  # our unit at the `referrer` address, if asked
 
     @property
     def found(self) -> bool:
@@ -37,21 +38,28 @@ def _address_q(sor: str | None, gln: str | None) -> Q | None:
     return q or None
 
 
-def route(sor: str | None, gln: str | None) -> Route:
-    """The entry (id and municipality) a receiver address belongs to. Values only: this
-    runs for every message."""
+def route(sor: str | None, gln: str | None, *, referrer: tuple[str | None, str | None] = (None, None)) -> Route:
+    """The entry (id and municipality) a receiver address belongs to, and — in the same
+    query — our unit at the `referrer` address (SOR, EAN). Values only: this runs for
+    every message."""
     from tovholder.inbox.models import EntryAlias
 
     q = _address_q(sor, gln)
     if q is None:
         return Route(entry_id=None)
+    referrer_q = _address_q(*referrer)
     found: dict[str, tuple[int, int]] = {}
-    rows = Unit.objects.filter(q, kind=Unit.Kind.SINGLE_ENTRY).values_list("pk", "municipality_id", "sor_id", "gln")
-    for pk, municipality_id, unit_sor, unit_gln in rows:
-        if sor and unit_sor == sor:
-            found["sor"] = (pk, municipality_id)
-        if gln and unit_gln == gln:
-            found["gln"] = (pk, municipality_id)
+    referrer_ids = []
+    rows = Unit.objects.filter((q & Q(kind=Unit.Kind.SINGLE_ENTRY)) | (referrer_q or Q(pk__in=[]))).order_by("pk")
+    for pk, kind, municipality_id, unit_sor, unit_gln in rows.values_list("pk", "kind", "municipality_id", "sor_id",
+                                                                          "gln"):
+        if kind == Unit.Kind.SINGLE_ENTRY:
+            if sor and unit_sor == sor:
+                found["sor"] = (pk, municipality_id)
+            if gln and unit_gln == gln:
+                found["gln"] = (pk, municipality_id)
+        if (referrer[0] and unit_sor == referrer[0]) or (referrer[1] and unit_gln == referrer[1]):
+            referrer_ids.append(pk)
     if len(found) < bool(sor) + bool(gln):
         aliases = EntryAlias.objects.filter(q).values_list("entry_id", "entry__municipality_id", "sor_id", "gln")
         for pk, municipality_id, alias_sor, alias_gln in aliases:
@@ -60,10 +68,11 @@ def route(sor: str | None, gln: str | None) -> Route:
             if gln and alias_gln == gln:
                 found.setdefault("gln", (pk, municipality_id))
     by_sor, by_gln = found.get("sor"), found.get("gln")
+    referrer_unit_id = referrer_ids[0] if referrer_ids else None
     if by_sor and by_gln and by_sor != by_gln:
         return Route(entry_id=None, conflict=True)
     entry_id, municipality_id = by_sor or by_gln or (None, None)
-    return Route(entry_id=entry_id, municipality_id=municipality_id)
+    return Route(entry_id=entry_id, municipality_id=municipality_id, referrer_unit_id=referrer_unit_id)
 
 
 def entry_org(entry: Unit) -> Org:
@@ -73,11 +82,3 @@ def entry_org(entry: Unit) -> Org:
 
 def entry_endpoint(entry: Unit) -> str:
     return SOR_ENDPOINT_PREFIX + entry.sor_id
-
-
-def unit_id_for_address(sor: str | None, gln: str | None) -> int | None:
-    """A unit of ours with this SOR id or EAN (e.g. the GP practice that referred)."""
-    q = _address_q(sor, gln)
-    if q is None:
-        return None
-    return Unit.objects.filter(q).order_by("pk").values_list("pk", flat=True).first()

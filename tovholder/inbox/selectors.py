@@ -93,6 +93,16 @@ def attach_candidates(*, item: InboxItem) -> QuerySet[Case]:
     return qs.select_related("child")
 
 
+def known_child(*, item: InboxItem):
+    """The child with the item's CPR number, if we know them (with their cases)."""
+    from tovholder.children.models import Child
+
+    if not item.thread.patient_cpr or item.thread.patient_is_replacement:
+        return None
+    return (Child.objects.filter(cpr=item.thread.patient_cpr).select_related("municipality")
+            .prefetch_related("cases").first())
+
+
 def my_referrals(*, user: User) -> QuerySet[Thread]:
     """Threads the user's units referred (or they wrote), newest first: what they sent and
     the replies."""

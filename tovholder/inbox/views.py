@@ -56,7 +56,9 @@ def _item_context(request, item, grant, **overrides) -> dict:
     if thread.patient_cpr and not thread.patient_is_replacement:
         initial["cpr"] = thread.patient_cpr
     candidates = selectors.attach_candidates(item=item)
+    known = selectors.known_child(item=item)
     context = {
+        "known_child": known,
         "item": item, "thread": thread, "grant": grant,
         "row": selectors.item_age(item, timezone.localdate(), item.municipality),
         "segments": list(selectors.thread_segments(thread=thread)),

@@ -47,7 +47,7 @@ from tovholder.inbox.models import (
     Segment,
     Thread,
 )
-from tovholder.inbox.routing import Route, route, unit_id_for_address
+from tovholder.inbox.routing import Route, route
 from tovholder.medcom import (
     AttachmentSegment,
     CareCommunication,
@@ -207,7 +207,8 @@ def _process(arrival: Arrival, fmt: str) -> Reception:
     ]
     if problems:
         return _quarantine(arrival, fmt, problems, raw=bundle, identity=identity)
-    routed = route(msg.receiver.sor, msg.receiver.ean)
+    referrer = _referrer_address(msg)
+    routed = route(msg.receiver.sor, msg.receiver.ean, referrer=(referrer.sor, referrer.ean))
     if not routed.found:
         return _quarantine(arrival, fmt, [_unknown_receiver(msg.receiver, routed.conflict)], raw=bundle,
                            identity=identity)
@@ -337,7 +338,7 @@ def _thread_for(msg: CareCommunication, routed: Route) -> tuple[Thread, bool]:
                     **lookup, entry_id=routed.entry_id, channel=Thread.Channel.MEDCOM,
                     counterpart_name=(msg.sender.name or "")[:200], counterpart_sor=msg.sender.sor,
                     counterpart_gln=msg.sender.ean or "", counterpart_endpoint=msg.source_endpoint[:300],
-                    referrer_unit_id=_referrer_unit_id(msg),
+                    referrer_unit_id=routed.referrer_unit_id,
                     patient_cpr=patient.cpr, patient_cpr_system=patient.cpr_system or "",
                     patient_is_replacement=patient.is_replacement_cpr,
                     patient_given=" ".join(patient.given)[:200], patient_family=(patient.family or "")[:200],
@@ -373,16 +374,14 @@ def _thread_for(msg: CareCommunication, routed: Route) -> tuple[Thread, bool]:
     return thread, created
 
 
-def _referrer_unit_id(msg: CareCommunication) -> int | None:
-    """Our unit that referred: the sender — or, for a forward, whoever wrote the first text
-    (the GP whose referral another entry forwarded here), when that is one of our units."""
+def _referrer_address(msg: CareCommunication) -> Org:
+    """Who referred: the sender — or, for a forward, whoever wrote its first text (the GP
+    whose referral another entry forwarded here). Looked up among our units with the route."""
     if msg.activity == "forward-message":
         first = next((s for s in msg.segments if isinstance(s, TextSegment) and s.organization), None)
         if first is not None and first.organization.sor != msg.sender.sor:
-            unit_id = unit_id_for_address(first.organization.sor, first.organization.ean)
-            if unit_id is not None:
-                return unit_id
-    return unit_id_for_address(msg.sender.sor, msg.sender.ean)
+            return first.organization
+    return msg.sender
 
 
 def _file_segments(thread: Thread, msg: CareCommunication, received: ReceivedMessage, *, new_thread: bool) -> None:
