@@ -225,6 +225,13 @@ class ConsultationBasis:
     ADVISOR = "consultation_advisor"
 
 
+BASIS_LABELS.update({
+    ConsultationBasis.ASKER: _("spørger i en sparring"),
+    ConsultationBasis.TEAM: _("forløbets team (sparring)"),
+    ConsultationBasis.ADVISOR: _("rådgivende enhed i en sparring"),
+})
+
+
 def consultation_grant(user: User, consultation) -> Grant | None:
     """The basis on which `user` may read `consultation`, or None (then 404)."""
     from tovholder.consultation.models import ConsultationSubject

@@ -141,3 +141,12 @@ def test_it_serves_the_same_thread_in_the_api_and_audits_the_read(world, login):
     assert AuditEvent.objects.filter(user=world.user("jonas"), case=case, action="view").exists()
     assert [x["id"] for x in login("jonas").get("/api/consultations").json()] == [c.pk]
     assert login("pia").get(f"/api/consultations/{ask(world).pk}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_names_the_advising_units_read_in_words_in_the_case_audit_trail(world, login):
+    case = consented_case(world)
+    c = ask(world, case=case)
+    assert login("jonas").get(f"/sparring/{c.pk}/").status_code == 200
+    trail = login("lars").get(f"/forloeb/{case.pk}/revisionsspor/").content.decode()
+    assert "rådgivende enhed i en sparring" in trail

@@ -272,7 +272,7 @@ def slot_series_publish(
         slot.full_clean()
         slots.append(slot)
     ConsultationSlot.objects.bulk_create(slots)
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis="advisor", obj=series,
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis="consultation_advisor", obj=series,
                  summary=f"{len(slots)} sparringstider udbudt ({series.get_target_group_display()})")
     return series
 
@@ -376,7 +376,7 @@ def slot_cancel(*, actor: Actor, slot: ConsultationSlot | int) -> ConsultationSl
         _tell_asker(actor=actor, consultation=c,
                     text=f"{slot.advising_unit} har aflyst sparringstiden {when}. Book en ny tid eller send "
                     "spørgsmålet skriftligt.")
-    audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis="advisor", obj=slot,
+    audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis="consultation_advisor", obj=slot,
                  summary=f"Sparringstid {when} aflyst")
     return slot
 
