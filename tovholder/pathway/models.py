@@ -360,7 +360,9 @@ class Agreement(models.Model):
     responsible_name = models.CharField(_("ansvarlig person"), max_length=200, blank=True)
     due_on = models.DateField(_("senest"), null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    created_in = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
+    # None: added before the plan's first version (e.g. from BUA's advice before the start
+    # meeting); the start meeting's version carries it, like every open agreement.
+    created_in = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     closed_in = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:

@@ -689,6 +689,24 @@ def intervention_add(*, actor: Actor, basis: str, case: Case, sector: str, descr
 
 
 @transaction.atomic
+def agreement_add(*, actor: Actor, basis: str, case: Case, what: str, how: str = "", responsible: str,
+                  responsible_name: str = "", due_on: dt.date | None = None) -> Agreement:
+    """An agreement added to the living plan between meetings (e.g. from BUA's advice). It
+    shows in the current plan at once and is carried into the next meeting's version (before
+    the start meeting: into the plan's first version)."""
+    case, pathway = _lock(case)
+    latest = pathway.versions.order_by("-number").first()
+    agreement = Agreement(pathway=pathway, what=what.strip(), how=how.strip(), responsible=responsible,
+                          responsible_name=responsible_name.strip(), due_on=due_on, created_in=latest)
+    agreement.full_clean()
+    agreement.save()
+    _bump(pathway)
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis=basis, case=case, obj=agreement,
+                 summary=f"Aftale tilføjet handleplanen mellem møder: {agreement.what[:150]}")
+    return agreement
+
+
+@transaction.atomic
 def intervention_update(*, actor: Actor, basis: str, intervention: Intervention | int, expected_version: int,
                         status: str, start_on: dt.date | None, end_on: dt.date | None,
                         step: int | None = None) -> Intervention:

@@ -216,6 +216,10 @@ def plan_current(request, case_id: int):
         "current": True, "versions": pathway.versions.order_by("-number"),
         "interventions": pathway.interventions.select_related("unit"),
         "agreements": pathway.agreements.filter(status="open"), "manage": grant.allows(Scope.MANAGE),
+        # Agreements added between meetings (e.g. from BUA's advice): in the plan now, in the
+        # next version's snapshot after the next meeting.
+        "added_since": pathway.agreements.filter(status="open").exclude(
+            pk__in=[a["id"] for a in (version.content.get("agreements", []) if version else [])]),
     })
 
 
