@@ -250,6 +250,9 @@ def _pathway(name: str) -> Scenario:
             return case, lambda: p.intervention_update(
                 actor=lars(world), basis="lead", intervention=iv, expected_version=iv.version,
                 status=Intervention.Status.ACTIVE, start_on=timezone.localdate(), end_on=None)
+        if name == "agreement_add":
+            return case, lambda: p.agreement_add(actor=lars(world), basis="lead", case=case,
+                                                 what="Sparring med BUA", responsible=Sector.PPR)
         raise KeyError(name)
 
     return build
@@ -295,6 +298,15 @@ def _consultation(name: str) -> Scenario:
             return case, lambda: ref.rejection_follow_up_complete(actor=lars(world), basis="lead",
                                                                   follow_up=answer.follow_up,
                                                                   next_steps="Aftalt med familien.")
+        if name == "referral_update":
+            r = ref.referral_prepare(actor=lars(world), basis="lead", case=case, receiver_unit=world.unit("bua"))
+            return case, lambda: ref.referral_update(actor=lars(world), basis="lead", referral=r,
+                                                     expected_version=None, question="Mistanke om angst.")
+        if name == "admission_discharge":
+            a = ref.admission_record(actor=lars(world), basis="lead", case=case, unit=world.unit("bua"),
+                                     admitted_on=timezone.localdate())
+            return case, lambda: ref.admission_discharge(actor=lars(world), basis="lead", admission=a,
+                                                         discharged_on=timezone.localdate())
         if name == "admission_record":
             return case, lambda: ref.admission_record(actor=lars(world), basis="lead", case=case,
                                                       unit=world.unit("bua"), admitted_on=timezone.localdate())
@@ -315,9 +327,10 @@ KNOWN = {
                   "minute_update", "minute_approve", "meeting_minutes_approve", "committee_return_case"},
     "pathway": {"pathway_start", "handover_propose", "handover_accept", "handover_decline", "handover_withdraw",
                 "meeting_schedule", "meeting_cancel", "child_statement_record", "meeting_record",
-                "intervention_add", "intervention_update", "deadline_explain"},
+                "intervention_add", "intervention_update", "deadline_explain", "agreement_add"},
     "consultation": {"consultation_ask", "consultation_reply", "slot_book", "referral_prepare", "referral_send",
-                     "referral_answer_record", "rejection_follow_up_complete", "admission_record"},
+                     "referral_answer_record", "rejection_follow_up_complete", "admission_record",
+                     "referral_update", "admission_discharge"},
 }
 
 

@@ -171,6 +171,7 @@ def referral_update(*, actor: Actor, basis: str, referral: Referral | int, expec
                     **fields) -> Referral:
     """Change the draft (or answer the receiver's request for more information)."""
     case, referral = _lock_referral(referral)
+    require_processing_allowed(case)
     _check_version(referral, expected_version)
     if not referral.is_editable:
         raise ValidationError("Henvisningen er sendt og kan ikke ændres.")
@@ -568,6 +569,7 @@ def admission_record(*, actor: Actor, basis: str, case: Case, unit: Unit, admitt
 def admission_discharge(*, actor: Actor, basis: str, admission: Admission | int, discharged_on: dt.date) -> Admission:
     pk = admission.pk if isinstance(admission, Admission) else admission
     case = lock_case(Admission.objects.values_list("case_id", flat=True).get(pk=pk))
+    require_processing_allowed(case)
     admission = Admission.objects.select_for_update().get(pk=pk)
     if discharged_on < admission.admitted_on or discharged_on > timezone.localdate():
         raise ValidationError({"discharged_on": "Udskrivningsdatoen skal ligge mellem indlæggelsen og i dag."})
