@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from tovholder.cases.models import Case
 from tovholder.insight.calendar import calendar_ensure, calendar_key
-from tovholder.insight.models import CalendarDay, CaseFact, FactsRefresh
+from tovholder.insight.models import CalendarDay, CaseFact, FactsRefresh, FollowUpFact
 from tovholder.insight.sql import PlusDays
 
 log = logging.getLogger(__name__)
@@ -287,7 +287,32 @@ def _rewrite(where: Q, *, only_missing: bool = False) -> list[int]:
         sql, params = _insert_sql(missing)
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} RETURNING case_id", params)
-            return [row[0] for row in cursor.fetchall()]
+            written = [row[0] for row in cursor.fetchall()]
+        _follow_ups(written)
+        return written
+
+
+def _follow_ups(case_ids: list[int]) -> None:
+    """Rewrite the agreed next-meeting dates of these cases (from their plan versions)."""
+    PlanVersion = _model("pathway.PlanVersion")
+    Pathway = _model("pathway.Pathway")
+    if not case_ids or PlanVersion is None or Pathway is None:
+        return
+    FollowUpFact.objects.filter(case_id__in=case_ids).delete()
+    marks = ", ".join(["%s"] * len(case_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO {FollowUpFact._meta.db_table} (version_id, case_id, region_id, municipality_id, opened_on,
+                                                       held_on, agreed_on, next_held_on, exempt, closed_on)
+            SELECT x.id, x.case_id, x.region_id, x.municipality_id, x.opened_on, x.held_on, x.agreed, x.next_held,
+                   x.exempt, x.closed_on
+            FROM (SELECT v.id, f.case_id, f.region_id, f.municipality_id, f.opened_on, v.held_on, v.meeting_kind,
+                         v.next_meeting_on AS agreed, f.exempt, f.closed_on,
+                         LEAD(v.held_on) OVER (PARTITION BY v.pathway_id ORDER BY v.number) AS next_held
+                  FROM {PlanVersion._meta.db_table} v JOIN {Pathway._meta.db_table} p ON p.id = v.pathway_id
+                  JOIN {CaseFact._meta.db_table} f ON f.case_id = p.case_id
+                  WHERE p.case_id IN ({marks})) x
+            WHERE x.meeting_kind = 'follow_up' AND x.agreed IS NOT NULL""", case_ids)
 
 
 def facts_refresh_job() -> int:

@@ -52,7 +52,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tovholder.cases.models import ClosedReason, ReferralChannel
 from tovholder.insight.access import Area
-from tovholder.insight.models import CaseFact
+from tovholder.insight.models import CaseFact, FollowUpFact
 from tovholder.insight.sql import DaysBetween
 from tovholder.insight.tables import Column, Table, percent
 
@@ -519,41 +519,30 @@ def funnel(figures: Figures, entry: dict[str, Counter]) -> tuple[Table, Table]:
     return steps, why
 
 
-def next_follow_up_sql(where: str, asof: dt.date) -> tuple[str, list] | None:
-    """The "next follow-up" clock, per agreed date: every follow-up meeting agreed the date
-    of the next, met when the next meeting (a follow-up or the closing one) was held by
-    then. SQL giving (opened_on, status) per agreed date, for the facts matching `where`
-    (SQL over the alias f, without parameters), as of `asof`; None without plan versions."""
-    PlanVersion = _model("pathway.PlanVersion")
-    Pathway = _model("pathway.Pathway")
-    if PlanVersion is None or Pathway is None:
-        return None
+def next_follow_up_sql(where: str, asof: dt.date) -> tuple[str, list]:
+    """The "next follow-up" clock, per agreed date (`FollowUpFact`): every follow-up meeting
+    agreed the date of the next, met when the next meeting (a follow-up or the closing one)
+    was held by then. SQL giving (opened_on, status) for the rows matching `where` (SQL over
+    the alias f, without parameters), as of `asof`."""
     sql = f"""
-        SELECT x.opened_on,
-               CASE WHEN x.exempt THEN 'exempt'
-                    WHEN x.next_held IS NOT NULL AND x.next_held <= x.agreed THEN 'met'
-                    WHEN x.next_held IS NOT NULL THEN 'late'
-                    WHEN x.agreed < %s THEN 'overdue'
-                    WHEN x.closed_on IS NOT NULL AND x.closed_on <= %s THEN 'stopped'
+        SELECT f.opened_on,
+               CASE WHEN f.exempt THEN 'exempt'
+                    WHEN f.next_held_on IS NOT NULL AND f.next_held_on <= %s AND f.next_held_on <= f.agreed_on
+                         THEN 'met'
+                    WHEN f.next_held_on IS NOT NULL AND f.next_held_on <= %s THEN 'late'
+                    WHEN f.agreed_on < %s THEN 'overdue'
+                    WHEN f.closed_on IS NOT NULL AND f.closed_on <= %s THEN 'stopped'
                     ELSE 'pending' END AS status
-        FROM (SELECT f.opened_on, v.meeting_kind AS kind, v.next_meeting_on AS agreed, f.exempt, f.closed_on,
-                     LEAD(v.held_on) OVER (PARTITION BY v.pathway_id ORDER BY v.number) AS next_held
-              FROM {PlanVersion._meta.db_table} v JOIN {Pathway._meta.db_table} p ON p.id = v.pathway_id
-              JOIN {CaseFact._meta.db_table} f ON f.case_id = p.case_id
-              WHERE {where} AND v.held_on <= %s) x
-        WHERE x.kind = 'follow_up' AND x.agreed IS NOT NULL"""
-    return sql, [asof, asof, asof]
+        FROM {FollowUpFact._meta.db_table} f
+        WHERE {where} AND f.held_on <= %s"""
+    return sql, [asof, asof, asof, asof, asof]
 
 
 def next_follow_ups(area: Area, start: dt.date, end: dt.date, asof: dt.date) -> Counter:
     """The next-follow-up clock's statuses for the cases referred from `start` to `end`."""
     scope = f"f.region_id = {int(area.pk)}" if area.is_region else f"f.municipality_id = {int(area.pk)}"
-    found = next_follow_up_sql(f"{scope} AND f.opened_on >= %s AND f.opened_on <= %s", asof)
-    if found is None:
-        return Counter()
-    sql, params = found
-    # The period's dates are the query's first parameters (they sit in the inner WHERE).
-    params = [params[0], params[1], start, end, params[2]]
+    sql, params = next_follow_up_sql(f"{scope} AND f.opened_on >= %s AND f.opened_on <= %s", asof)
+    params = [*params[:4], start, end, params[4]]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT status, COUNT(*) FROM ({sql}) y GROUP BY status", params)
         return Counter({(status,): n for status, n in cursor.fetchall()})

@@ -95,6 +95,32 @@ class CaseFact(models.Model):
         return f"Fakta for forløb {self.case_id}"
 
 
+class FollowUpFact(models.Model):
+    """One next-meeting date agreed at a follow-up meeting (a plan version), and the day the
+    next meeting was held, if it was: the "next follow-up" clock, one row per agreed date.
+    Rewritten with its case's `CaseFact`."""
+
+    version_id = models.BigIntegerField(primary_key=True)  # pathway.PlanVersion
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey("organisations.Region", on_delete=models.CASCADE, related_name="+")
+    municipality = models.ForeignKey("organisations.Municipality", on_delete=models.CASCADE, related_name="+")
+    opened_on = models.DateField()
+    held_on = models.DateField()
+    agreed_on = models.DateField()
+    next_held_on = models.DateField(null=True)
+    exempt = models.BooleanField(default=False)
+    closed_on = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["municipality", "opened_on"], name="insight_fu_mun_opened"),
+            models.Index(fields=["region", "opened_on"], name="insight_fu_reg_opened"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Aftalt møde {self.agreed_on}"
+
+
 class FactsRefresh(models.Model):
     """The background loop's claim on the refresh (one row): a conditional UPDATE on
     `started_at` lets one worker at a time refresh, at most every REFRESH_SECONDS.

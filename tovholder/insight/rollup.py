@@ -88,14 +88,12 @@ def _rebuild_municipality(municipality_id: int, region_id: int, months: list[dt.
             where += " AND (" + " OR ".join(
                 f"(f.opened_on >= '{m.isoformat()}' AND f.opened_on < '{((m + dt.timedelta(days=32)).replace(day=1)).isoformat()}')"
                 for m in months) + ")"
-        found = next_follow_up_sql(where, asof)
-        if found is not None:
-            nf_sql, nf_params = found
-            month = ("CAST(date_trunc('month', y.opened_on) AS date)" if connection.vendor == "postgresql"
-                     else "date(y.opened_on, 'start of month')")
-            nulls = ", ".join(["NULL"] * (len(KEYS) - 1))
-            cursor.execute(f"{head} SELECT {region_id}, {municipality_id}, {month}, 'next_follow_up', y.status, "
-                           f"{nulls}, COUNT(*) FROM ({nf_sql}) y GROUP BY {month}, y.status", nf_params)
+        nf_sql, nf_params = next_follow_up_sql(where, asof)
+        month = ("CAST(date_trunc('month', y.opened_on) AS date)" if connection.vendor == "postgresql"
+                 else "date(y.opened_on, 'start of month')")
+        nulls = ", ".join(["NULL"] * (len(KEYS) - 1))
+        cursor.execute(f"{head} SELECT {region_id}, {municipality_id}, {month}, 'next_follow_up', y.status, "
+                       f"{nulls}, COUNT(*) FROM ({nf_sql}) y GROUP BY {month}, y.status", nf_params)
 
 
 def _rebuild_region(region_id: int, months: list[dt.date] | None) -> None:
