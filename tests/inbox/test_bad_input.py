@@ -163,6 +163,7 @@ def test_a_failure_of_ours_answers_transient_error_and_keeps_the_message_for_a_r
     body, ctype = gp_message()
     response = post(body, ctype)
     assert ack_header(ack_of(response))["response"]["code"] == "transient-error"
+    assert ack_header(ack_of(response))["response"]["identifier"] == header_of(json.loads(body))["id"]
     arrival = Arrival.objects.get()
     assert arrival.state == Arrival.State.FAILED and bytes(arrival.body) == body
     monkeypatch.undo()

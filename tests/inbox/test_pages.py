@@ -213,3 +213,12 @@ def test_a_keeper_writes_to_the_referrer_in_the_thread(world, gp_message, post, 
     message = OutboundMessage.objects.get()
     assert message.reason == "reply" and message.author_name == "Ida Bach"
     assert login("anne").post(f"/indgang/traad/{thread.pk}/svar/", {"text": "x"}).status_code == 404
+
+
+def test_the_item_page_says_when_the_child_is_known(world, gp_message, post, login):
+    child = world.case.child
+    post(*gp_message(cpr=child.cpr, given=child.given_name, family=child.family_name))
+    item = InboxItem.objects.get()
+    page = login("ida").get(f"/indgang/henvendelse/{item.pk}/").content.decode()
+    assert f"Barnet er kendt: {child.full_name}" in page and world.case.reference in page
+    assert "Knyt til barnets åbne forløb" in page

@@ -92,6 +92,10 @@ class Reception:
     ack_code: str
 
 
+class _ThreadRace(Exception):
+    """A concurrent delivery created the same new thread first: file again, into it."""
+
+
 class _Quarantine(Exception):
     def __init__(self, problems: list[Problem], municipality_id: int | None = None):
         self.problems = problems
@@ -117,13 +121,15 @@ def arrival_store(
     truncated: bool = False,
 ) -> Arrival:
     """Commit the body as received. `truncated`: only the beginning of an over-size body
-    was read (its full `size` is recorded, its content refused)."""
-    with transaction.atomic():
-        return Arrival.objects.create(
-            channel=channel, source=source[:200], content_type=content_type[:200],
-            size=size if size is not None else len(body), sha256=hashlib.sha256(body).hexdigest(),
-            body=body, truncated=truncated,
-        )
+    was read (its full `size` is recorded, its content refused).
+
+    One INSERT in autocommit mode is its own committed transaction (no BEGIN/COMMIT round
+    trips); inside a caller's transaction it is part of that (tests, the demo)."""
+    return Arrival.objects.create(
+        channel=channel, source=source[:200], content_type=content_type[:200],
+        size=size if size is not None else len(body), sha256=hashlib.sha256(body).hexdigest(),
+        body=body, truncated=truncated,
+    )
 
 
 def arrival_process(*, arrival: Arrival) -> Reception:
@@ -138,8 +144,12 @@ def arrival_process(*, arrival: Arrival) -> Reception:
                   "".join(traceback.format_tb(exc.__traceback__)))
         Arrival.objects.filter(pk=arrival.pk).update(
             state=Arrival.State.FAILED, attempts=arrival.attempts + 1, processed_at=timezone.now())
+        try:  # name the message in the answer, if it can be read at all
+            raw = parse_bundle(bytes(arrival.body), arrival.content_type)
+        except Exception:  # noqa: BLE001
+            raw = None
         ack = build_acknowledgement(
-            None, code="transient-error", our_org=_fallback_org(), ack_id=str(uuid.uuid4()),
+            raw, code="transient-error", our_org=_answering_org(identify(raw or {})), ack_id=str(uuid.uuid4()),
             ack_bundle_id=str(uuid.uuid4()), now=timezone.now(),
             problems=[Problem("transient", "Beskeden er gemt, men kunne ikke behandles lige nu. "
                                            "Send den venligst igen senere.")],
@@ -213,7 +223,10 @@ def _process(arrival: Arrival, fmt: str) -> Reception:
         return _quarantine(arrival, fmt, [_unknown_receiver(msg.receiver, routed.conflict)], raw=bundle,
                            identity=identity)
     try:
-        return _accept(arrival, msg, routed, fmt)
+        try:
+            return _accept(arrival, msg, routed, fmt)
+        except _ThreadRace:
+            return _accept(arrival, msg, routed, fmt, look_first=True)  # the thread exists now
     except _Quarantine as exc:
         return _quarantine(arrival, fmt, exc.problems, raw=bundle, identity=identity,
                            municipality_id=exc.municipality_id)
@@ -274,13 +287,13 @@ def _mark_duplicate(arrival: Arrival, first: dict, identity: MessageIdentity, fm
     return _reception(arrival, first["ack_json"], fmt, "ok")
 
 
-def _accept(arrival: Arrival, msg: CareCommunication, routed: Route, fmt: str) -> Reception:
+def _accept(arrival: Arrival, msg: CareCommunication, routed: Route, fmt: str, *, look_first: bool = False) -> Reception:
     now = timezone.now()
     ack = build_acknowledgement(msg, code="ok", our_org=msg.receiver, ack_id=str(uuid.uuid4()),
                                 ack_bundle_id=str(uuid.uuid4()), now=now)
     ack_json = compact_json(ack)
     with transaction.atomic():
-        thread, created = _thread_for(msg, routed)
+        thread, created = _thread_for(msg, routed, look_first=look_first)
         try:
             with transaction.atomic():
                 received = ReceivedMessage.objects.create(
@@ -321,36 +334,37 @@ def _accept(arrival: Arrival, msg: CareCommunication, routed: Route, fmt: str) -
     return _reception(arrival, ack_json, fmt, "ok")
 
 
-def _thread_for(msg: CareCommunication, routed: Route) -> tuple[Thread, bool]:
+def _thread_for(msg: CareCommunication, routed: Route, *, look_first: bool = False) -> tuple[Thread, bool]:
     """The thread of this Communication.identifier in the entry's municipality, locked for
     the rest of the transaction (so messages of one thread are filed one at a time). A new
     message usually starts a thread, so it is inserted first and looked up only if it exists."""
     lookup = {"municipality_id": routed.municipality_id, "identifier": msg.thread_id}
     thread = None
-    if msg.activity != "new-message":
+    if look_first or msg.activity != "new-message":
         thread = Thread.objects.select_for_update().filter(**lookup).first()
     created = False
     if thread is None:
         patient = msg.patient
         try:
-            with transaction.atomic():
-                thread = Thread.objects.create(
-                    **lookup, entry_id=routed.entry_id, channel=Thread.Channel.MEDCOM,
-                    counterpart_name=(msg.sender.name or "")[:200], counterpart_sor=msg.sender.sor,
-                    counterpart_gln=msg.sender.ean or "", counterpart_endpoint=msg.source_endpoint[:300],
-                    referrer_unit_id=routed.referrer_unit_id,
-                    patient_cpr=patient.cpr, patient_cpr_system=patient.cpr_system or "",
-                    patient_is_replacement=patient.is_replacement_cpr,
-                    patient_given=" ".join(patient.given)[:200], patient_family=(patient.family or "")[:200],
-                    category=msg.category[:60], topic=(msg.topic or "")[:300], priority=msg.priority or "",
-                    episode_of_care_ids=[{"system": i.system, "value": i.value} for i in msg.episode_of_care_ids],
-                    beginning_missing=msg.activity != "new-message",
-                    forwarded_from_header_id=(msg.previous_header_id or "") if msg.activity == "forward-message" else "",
-                    started_at=msg.bundle_timestamp, last_activity_at=msg.bundle_timestamp,
-                )
-                created = True
+            # No savepoint of its own: losing this race (rare) rolls back the whole filing,
+            # which the caller then repeats once — saving two round trips per message.
+            thread = Thread.objects.create(
+                **lookup, entry_id=routed.entry_id, channel=Thread.Channel.MEDCOM,
+                counterpart_name=(msg.sender.name or "")[:200], counterpart_sor=msg.sender.sor,
+                counterpart_gln=msg.sender.ean or "", counterpart_endpoint=msg.source_endpoint[:300],
+                referrer_unit_id=routed.referrer_unit_id,
+                patient_cpr=patient.cpr, patient_cpr_system=patient.cpr_system or "",
+                patient_is_replacement=patient.is_replacement_cpr,
+                patient_given=" ".join(patient.given)[:200], patient_family=(patient.family or "")[:200],
+                category=msg.category[:60], topic=(msg.topic or "")[:300], priority=msg.priority or "",
+                episode_of_care_ids=[{"system": i.system, "value": i.value} for i in msg.episode_of_care_ids],
+                beginning_missing=msg.activity != "new-message",
+                forwarded_from_header_id=(msg.previous_header_id or "") if msg.activity == "forward-message" else "",
+                started_at=msg.bundle_timestamp, last_activity_at=msg.bundle_timestamp,
+            )
+            created = True
         except IntegrityError:
-            thread = Thread.objects.select_for_update().get(**lookup)
+            raise _ThreadRace from None
     if not created:
         if thread.patient_cpr and thread.patient_cpr != msg.patient.cpr:
             raise _Quarantine([Problem(
