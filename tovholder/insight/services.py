@@ -7,7 +7,8 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.formats import date_format
+from django.utils.text import capfirst, slugify
 
 from tovholder.audit.actor import Actor
 from tovholder.audit.models import AuditEvent
@@ -36,12 +37,14 @@ DEFAULT_QUESTIONS = {
     Dimension.PROBLEM_SOLVING: "Når der opstår problemer, finder {gruppe} og jeg løsninger sammen frem for at "
                                "placere skyld.",
 }
+# Names as they read inside a sentence ("Jeg ved, hvad skolerne bidrager med …");
+# lists and headings capitalise the first letter.
 DEFAULT_GROUPS = [
-    ("gp", "De praktiserende læger", "gp_practice"),
-    ("school", "Skolerne", "school"),
+    ("gp", "de praktiserende læger", "gp_practice"),
+    ("school", "skolerne", "school"),
     ("ppr", "PPR", "ppr"),
-    ("health_visitors", "Sundhedsplejen", "health_visitors"),
-    ("family_counselling", "Familierådgivningen", "family_counselling"),
+    ("health_visitors", "sundhedsplejen", "health_visitors"),
+    ("family_counselling", "familierådgivningen", "family_counselling"),
     ("bua", "Børne- og Ungdomspsykiatrien (BUA)", "bua"),
 ]
 
@@ -105,7 +108,7 @@ def survey_round_open(*, actor: Actor, municipality: Municipality, kind: str, op
     if existing is not None:
         return existing  # a double click, or the same round asked for again
     questions = dict(SurveyQuestion.objects.filter(municipality=municipality).values_list("dimension", "text"))
-    title = title.strip() or f"{SurveyRound.Kind(kind).label}, {opens_on:%B %Y}"
+    title = title.strip() or f"{SurveyRound.Kind(kind).label}, {date_format(opens_on, 'F Y')}"
     round_ = SurveyRound(municipality=municipality, kind=kind, title=title, opens_on=opens_on, questions=questions,
                          created_by=actor.user)
     round_.full_clean()
@@ -172,5 +175,5 @@ def survey_response_submit(*, actor: Actor, survey_round: SurveyRound, partner_g
     SurveyAnswer.objects.bulk_create(SurveyAnswer(response=response, dimension=d, value=v) for d, v in clean.items())
     audit_record(actor=actor, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.CHANGE,
                  basis=BASIS, obj=response,
-                 summary=f"Spørgeskema besvaret: {survey_round.title} · {partner_group.name}")
+                 summary=f"Spørgeskema besvaret: {survey_round.title} · {capfirst(partner_group.name)}")
     return response

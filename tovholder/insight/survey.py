@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from tovholder.insight import charts
@@ -63,7 +64,7 @@ def group_results(*, municipality: Municipality, group: PartnerGroup, rounds: li
                          _mean(c) if shown else None])
         table = Table(
             key=f"rk_{group.key}_{dimension}",
-            title=f"{label}: {group.name}",
+            title=f"{label}: {capfirst(group.name)}",
             description=text,
             columns=[Column("round", _("Måling"), "label"), *[Column(f"v{v}", lbl) for v, lbl in Agreement.choices],
                      Column("n", _("Svar")), Column("mean", _("Gennemsnit (1–5)"), "number")],
@@ -71,7 +72,7 @@ def group_results(*, municipality: Municipality, group: PartnerGroup, rounds: li
             note=_("Målinger med færre end %(n)s svar vises ikke.") % {"n": MIN_ANSWERS},
         )
         chart = charts.stacked_percent_chart(
-            chart_id=f"chart-rk-{group.key}-{dimension}", title=f"{label} — {group.name}",
+            chart_id=f"chart-rk-{group.key}-{dimension}", title=f"{label} — {capfirst(group.name)}",
             desc=_("Fordelingen af svarene på udsagnet »%(q)s« ved hver måling, i procent af svarene.") % {"q": text},
             rows=bars, series=scale, colours=charts.SCALE,
             suffix=[f"n={row[6]}" if row[6] >= MIN_ANSWERS else _("for få svar") for row in rows])
@@ -97,7 +98,7 @@ def change_table(*, municipality: Municipality, groups: list[PartnerGroup], roun
                 last = counts.get((rounds[-1].pk, group.pk, dimension), Counter())
                 if sum(last.values()) >= MIN_ANSWERS:
                     agree = percent(last[4] + last[5], sum(last.values()))
-            rows.append([f"{group.name}: {label}", *means, change, agree])
+            rows.append([f"{capfirst(group.name)}: {label}", *means, change, agree])
     return Table(
         key="rk_udvikling",
         title=_("Udviklingen mellem målingerne"),

@@ -254,7 +254,7 @@ def survey_answer(request, round_id: int):
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
-            messages.success(request, _("Tak — dine svar om %(g)s er gemt.") % {"g": group.name})
+            messages.success(request, _("Tak — dine svar om %(g)s er gemt.") % {"g": group.name})  # in a sentence
             following = next((g for g in groups if g.pk != group.pk and g.pk not in set(
                 SurveyResponse.objects.filter(round=survey_round, respondent=request.user)
                 .values_list("partner_group_id", flat=True))), None)
