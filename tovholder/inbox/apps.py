@@ -17,6 +17,16 @@ class InboxConfig(AppConfig):
         register_panel(15, thread_panel)
         register_provider(inbox_milestone)
         register_jobs()
+        from django.db.models.signals import post_delete, post_save
+
+        from tovholder.inbox.models import EntryAlias
+        from tovholder.inbox.routing import clear_cache
+        from tovholder.organisations.models import Unit
+
+        # A cache, not a state change: the routing table must follow the units and aliases.
+        for model in (Unit, EntryAlias):
+            post_save.connect(clear_cache, sender=model, dispatch_uid=f"inbox-routing-{model.__name__}-save")
+            post_delete.connect(clear_cache, sender=model, dispatch_uid=f"inbox-routing-{model.__name__}-delete")
         from django.apps import apps
 
         if apps.is_installed("tovholder.consultation"):

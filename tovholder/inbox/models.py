@@ -95,7 +95,8 @@ class Arrival(models.Model):
     # A broken body delivered again is logged here and shown once, under the first arrival.
     duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="repeats")
-    # The acknowledgement returned for this delivery (FHIR JSON); XML is rendered from it.
+    # The acknowledgement of a refused delivery (FHIR JSON; XML is rendered from it). An
+    # accepted or duplicate delivery was answered with its message's `ack_json`.
     ack_json = models.BinaryField(null=True, blank=True)
     ack_code = models.CharField(max_length=20, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)

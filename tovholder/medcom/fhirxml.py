@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -276,6 +277,7 @@ def xml_to_resource(data: bytes) -> dict[str, Any]:
     return _resource(root, depth=1)
 
 
+@lru_cache(maxsize=1024)  # a message repeats the same few dozen tags thousands of times
 def _split(tag: str) -> tuple[str | None, str]:
     if tag.startswith("{"):
         namespace, _, local = tag[1:].partition("}")
@@ -290,6 +292,7 @@ def _resource(elem: Element, depth: int) -> dict[str, Any]:
     return out
 
 
+@lru_cache(maxsize=1024)
 def _is_repeating(context: str, name: str) -> bool:
     if name in _ALWAYS_REPEATING:
         return True
@@ -387,6 +390,7 @@ def _element(elem: Element, name: str, path: str, depth: int) -> tuple[Any, Any]
     return out, None
 
 
+@lru_cache(maxsize=1024)
 def _looks_primitive(name: str) -> bool:
     if name in _KNOWN_PRIMITIVES:
         return True
@@ -554,6 +558,7 @@ def _primitive_text(value: Any) -> str:
     raise ValueError(f"cannot write {type(value).__name__} as a FHIR primitive")
 
 
+@lru_cache(maxsize=256)  # organisations' narratives recur in every acknowledgement
 def _normalise_div(div: str) -> str:
     """Re-serialise narrative XHTML so it is well-formed and in the XHTML namespace."""
     try:

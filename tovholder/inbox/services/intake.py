@@ -11,8 +11,9 @@
    `ReceivedMessage` is unique on both, and the insert that loses a race (IntegrityError
    in a savepoint) returns the winner's acknowledgement instead. So identical deliveries
    at the same moment make one message, one thread entry and at most one inbox item.
-4. The acknowledgement returned is stored with the arrival (and the message), so a
-   replay gets the identical bytes. It is kept as FHIR JSON; XML is rendered from it,
+4. The acknowledgement returned is stored with what it acknowledges — the accepted
+   message (every arrival of it points there), or the quarantined arrival — so a replay
+   gets the identical bytes. It is kept as FHIR JSON; XML is rendered from it,
    deterministically.
 
 Logs carry arrival numbers and outcome codes only: never ids, names or numbers from a
@@ -174,9 +175,10 @@ def render_ack(ack_json: bytes, fmt: str) -> bytes:
     return bytes(ack_json) if fmt == "json" else serialize(json.loads(bytes(ack_json)), "xml")
 
 
-def _reception(arrival: Arrival, ack_json: bytes, fmt: str, code: str) -> Reception:
-    return Reception(arrival=arrival, status=200, body=render_ack(ack_json, fmt),
-                     content_type=content_type_for(fmt), ack_code=code)
+def _reception(arrival: Arrival, ack_json: bytes, fmt: str, code: str, ack: dict | None = None) -> Reception:
+    """`ack`: the bundle `ack_json` was made from, when at hand (spares parsing it again)."""
+    body = serialize(ack, "xml") if fmt == "xml" and ack is not None else render_ack(ack_json, fmt)
+    return Reception(arrival=arrival, status=200, body=body, content_type=content_type_for(fmt), ack_code=code)
 
 
 # --------------------------------------------------------------------------- the steps
@@ -278,7 +280,7 @@ def _duplicate_table(arrival: Arrival, bundle: dict, identity: MessageIdentity, 
 
 def _mark_duplicate(arrival: Arrival, first: dict, identity: MessageIdentity, fmt: str, kind: str) -> Reception:
     Arrival.objects.filter(pk=arrival.pk).update(
-        state=Arrival.State.DUPLICATE, message_id=first["pk"], ack_json=first["ack_json"], ack_code="ok",
+        state=Arrival.State.DUPLICATE, message_id=first["pk"], ack_code="ok",
         processed_at=timezone.now(), bundle_id=(identity.bundle_id or "")[:200],
         header_id=(identity.header_id or "")[:200], municipality_id=first["thread__municipality_id"],
         problems=[{"code": "duplicate", "text": f"Dublet ({kind}) af en modtaget besked; ikke vist igen."}],
@@ -324,14 +326,14 @@ def _accept(arrival: Arrival, msg: CareCommunication, routed: Route, fmt: str, *
             thread_message_arrived(thread=thread, message=received,
                                    texts=[s.text for s in msg.new_segments if isinstance(s, TextSegment)])
         Arrival.objects.filter(pk=arrival.pk).update(
-            state=Arrival.State.ACCEPTED, message=received, ack_json=ack_json, ack_code="ok", processed_at=now,
+            state=Arrival.State.ACCEPTED, message=received, ack_code="ok", processed_at=now,
             bundle_id=msg.bundle_id, header_id=msg.header_id, municipality_id=thread.municipality_id,
         )
         audit_record(actor=MEDCOM, action=AuditEvent.Action.CREATE, basis="system", case=thread.case,
                      obj=item or received,
                      summary="Henvendelse modtaget via MedCom" if item else "MedCom-besked lagt i tråd")
     log.info("MedCom arrival %s accepted", arrival.pk)
-    return _reception(arrival, ack_json, fmt, "ok")
+    return _reception(arrival, ack_json, fmt, "ok", ack)
 
 
 def _thread_for(msg: CareCommunication, routed: Route, *, look_first: bool = False) -> tuple[Thread, bool]:
