@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
+
 from tovholder.deadlines.workdays import WorkingCalendar, calendar_for, local_date
 
 if TYPE_CHECKING:
@@ -32,14 +34,14 @@ class Clock(StrEnum):
 
 
 CLOCK_LABELS = {
-    Clock.INBOX: "Postkassen tømt",
-    Clock.CONSENT_ANSWER: "Svar på samtykke",
-    Clock.COMMITTEE: "Drøftelse i koordinationsudvalget",
-    Clock.START_MEETING: "Igangsætningsmøde",
-    Clock.INTERVENTION: "Udredende/behandlende indsats i gang",
-    Clock.FIRST_FOLLOW_UP: "Første opfølgningsmøde",
-    Clock.NEXT_FOLLOW_UP: "Næste opfølgningsmøde",
-    Clock.CONSENT_EXPIRY: "Samtykket udløber",
+    Clock.INBOX: _("Postkassen tømt"),
+    Clock.CONSENT_ANSWER: _("Svar på samtykke"),
+    Clock.COMMITTEE: _("Drøftelse i koordinationsudvalget"),
+    Clock.START_MEETING: _("Igangsætningsmøde"),
+    Clock.INTERVENTION: _("Udredende/behandlende indsats i gang"),
+    Clock.FIRST_FOLLOW_UP: _("Første opfølgningsmøde"),
+    Clock.NEXT_FOLLOW_UP: _("Næste opfølgningsmøde"),
+    Clock.CONSENT_EXPIRY: _("Samtykket udløber"),
 }
 
 
@@ -53,12 +55,12 @@ class Status(StrEnum):
 
 
 STATUS_LABELS = {
-    Status.ON_TIME: "Rettidig",
-    Status.DUE_SOON: "Frist nærmer sig",
-    Status.OVERDUE: "Overskredet",
-    Status.MET: "Overholdt",
-    Status.MET_LATE: "Overholdt for sent",
-    Status.EXEMPT: "Undtaget",
+    Status.ON_TIME: _("Rettidig"),
+    Status.DUE_SOON: _("Frist nærmer sig"),
+    Status.OVERDUE: _("Overskredet"),
+    Status.MET: _("Overholdt"),
+    Status.MET_LATE: _("Overholdt for sent"),
+    Status.EXEMPT: _("Undtaget"),
 }
 
 

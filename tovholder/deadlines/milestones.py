@@ -38,10 +38,10 @@ class Milestone:
 
     @property
     def label(self) -> str:
-        return CLOCK_LABELS[self.clock]
+        return str(CLOCK_LABELS[self.clock])
 
     def status_label(self, today: dt.date) -> str:
-        return STATUS_LABELS[self.status(today)]
+        return str(STATUS_LABELS[self.status(today)])
 
     @property
     def is_open(self) -> bool:
