@@ -91,15 +91,15 @@ def test_it_books_advises_plans_and_catches_a_rejected_referral(world, page, liv
     page.goto(f"{live_server.url}/sparring/{consultation.pk}/")
     page.get_by_role("link", name="Tilføj en aftale til handleplanen").click()
     screenshot(page, "consultation-3-to-agreement")
-    if svc.plan_accepts_agreements():
-        page.get_by_label("Hvad aftaler vi?").fill("Fast visuel dagsplan og aftalte pauser")
-        page.get_by_label("Hvem er ansvarlig?").select_option("school")
-        page.get_by_role("button", name="Tilføj aftalen").click()
-        expect(page.get_by_text("Aftalen er tilføjet handleplanen.")).to_be_visible()
-        assert AdviceAgreement.objects.filter(consultation=consultation).exists()
-    else:
-        # The pathway offers no service to add an agreement between meetings yet.
-        expect(page.get_by_text("Handleplanen kan endnu ikke tage imod aftaler")).to_be_visible()
+    assert svc.plan_accepts_agreements()
+    page.get_by_label("Hvad aftaler vi?").fill("Fast visuel dagsplan og aftalte pauser")
+    page.get_by_label("Hvem er ansvarlig?").select_option("school")
+    page.get_by_role("button", name="Tilføj aftalen").click()
+    expect(page.get_by_text("Aftalen er tilføjet handleplanen.")).to_be_visible()
+    assert AdviceAgreement.objects.filter(consultation=consultation).exists()
+    # The agreement is in the living plan, for every party to see.
+    page.goto(f"{live_server.url}/handleplan/forloeb/{case.pk}/plan/")
+    expect(page.get_by_role("rowheader", name="Fast visuel dagsplan og aftalte pauser")).to_be_visible()
 
     # Later: a referral to BUA from the advice. Incomplete, it is refused with the missing items named.
     page.goto(f"{live_server.url}/sparring/{consultation.pk}/")
