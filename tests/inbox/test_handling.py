@@ -225,3 +225,23 @@ def test_after_a_forward_the_referrer_is_the_gp_and_the_answer_comes_back_as_an_
     answer = InboxItem.objects.get(municipality=world.syddjurs, status=InboxItem.Status.NEW)
     inbox_item_note(actor=ida, item=answer)
     assert InboxItem.objects.get(pk=answer.pk).status == InboxItem.Status.NOTED
+
+
+def test_a_web_referral_for_a_child_living_elsewhere_is_moved_to_that_entry(world, ida):
+    from tovholder.inbox.services import Upload
+
+    child = make_child(world.demo, municipality="707", parents=0)
+    web = web_referral_submit(actor=Actor(user=world.user("lars")), referrer_unit=world.unit("706:school:0"),
+                              municipality=world.syddjurs, cpr=child.cpr, given_name=child.given_name,
+                              family_name=child.family_name, text="Eleven er flyttet til Grenaa.", phone="1",
+                              uploads=[Upload(name="notat.pdf", content_type="application/pdf", data=b"%PDF x")])
+    inbox_item_forward(actor=ida, item=web, to=world.norddjurs, note="Bor i Grenaa.")
+    moved = InboxItem.objects.get(municipality=world.norddjurs)
+    assert moved.kind == InboxItem.Kind.WEB and moved.thread.referrer_unit == world.unit("706:school:0")
+    kinds = list(Segment.objects.filter(thread=moved.thread).values_list("kind", "text"))
+    assert ("text", "Eleven er flyttet til Grenaa.") in kinds
+    pdf = Segment.objects.get(thread=moved.thread, kind="attachment")
+    assert bytes(pdf.data.data) == b"%PDF x"
+    told = Segment.objects.get(thread=web.thread, outgoing=True)
+    assert "videresendt henvendelsen til den fælles indgang i Norddjurs Kommune" in told.text
+    assert not OutboundMessage.objects.exists()
