@@ -41,5 +41,10 @@ def navigation(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"url": url, "label": label, "current": current.startswith(url) and url != "/"})
+        items.append({"url": url, "label": label, "current": False})
+    # The section whose address is the longest prefix of this page is the current one
+    # (/indgang/oversigt/ is the directory, not the inbox).
+    matches = [i for i in items if current.startswith(i["url"]) and i["url"] != "/"]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["current"] = True
     return {"nav_items": items}
