@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass, field
 
 from tests.support.world import SYSTEM, make_case, make_child
 from tovholder.audit.actor import Actor
@@ -19,12 +18,7 @@ def local(y, m, d, hh=14, mm=0) -> dt.datetime:
     return dt.datetime(y, m, d, hh, mm, tzinfo=COPENHAGEN)
 
 
-@dataclass
-class Sent:
-    family: list = field(default_factory=list)
-    referrer: list = field(default_factory=list)
-    real_family: bool = False
-    real_referrer: bool = False
+from tests.support.notify import Sent  # noqa: E402,F401  (re-exported for the tests)
 
 
 def actor(world, username: str) -> Actor:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from tests.support.notify import Sent  # noqa: E402,F401  (re-exported for the tests)
 from tests.support.world import SYSTEM, make_case
 from tovholder.audit.actor import Actor
 from tovholder.cases.models import Stage
@@ -26,17 +26,6 @@ from tovholder.pathway.services import (
     meeting_schedule,
     pathway_start,
 )
-
-
-@dataclass
-class Sent:
-    family: list = field(default_factory=list)
-    referrer: list = field(default_factory=list)
-    real_family: bool = False
-    real_referrer: bool = False
-
-    def family_reasons(self) -> list[str]:
-        return [s["reason"] for s in self.family]
 
 
 def lead_actor(world, username: str = "lars") -> Actor:
