@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.committee.helpers import referred_case
 from tests.support.browser import browser_login, screenshot
@@ -31,22 +32,22 @@ def test_it_runs_a_committee_meeting_from_agenda_to_minutes(world, page, live_se
 
     browser_login(page, live_server, "karen")
     page.get_by_role("navigation", name="Hovedmenu").get_by_role("link", name="Koordinationsudvalget").click()
-    assert page.get_by_role("heading", name="Dagsorden").is_visible()
+    expect(page.get_by_role("heading", name="Dagsorden")).to_be_visible()
     for case in (emil, nora, sigurd):
-        assert page.get_by_role("link", name=case.child.full_name).is_visible()
+        expect(page.get_by_role("link", name=case.child.full_name)).to_be_visible()
     screenshot(page, "committee-agenda")
     page.get_by_role("link", name="Åbn mødet").click()
     page.get_by_label("Karen Holm").check()
     page.get_by_label("Mads Lund").check()
     page.get_by_label("Øvrige deltagere").fill("Jonas Berg, BUA (video)")
     page.get_by_role("button", name="Gem fremmøde").click()
-    assert page.get_by_text("Fremmødet er gemt.").is_visible()
+    expect(page.get_by_text("Fremmødet er gemt.")).to_be_visible()
     screenshot(page, "committee-meeting")
 
     page.get_by_role("link", name=f"Tag sagen: {emil.child.full_name}").click()
     page.get_by_label("Det ved PPR Syddjurs").fill("Kendt af PPR siden 2. klasse; læsevanskeligheder.")
     page.get_by_role("button", name="Gem (PPR Syddjurs)").click()
-    assert page.get_by_role("article").get_by_text("Kendt af PPR siden 2. klasse").is_visible()
+    expect(page.get_by_role("article").get_by_text("Kendt af PPR siden 2. klasse")).to_be_visible()
     page.get_by_label("Fælles forpligtende forløb", exact=True).check()
     page.get_by_label("Indsatsansvarlig (person og enhed)").select_option(
         label="Lars Nielsen, Lærer, Rønde Skole — Rønde Skole")
@@ -55,6 +56,7 @@ def test_it_runs_a_committee_meeting_from_agenda_to_minutes(world, page, live_se
     page.get_by_role("button", name="Registrér afgørelsen").click()
 
     # On to the next case by itself: the earliest deadline first, all three the same day here.
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text(emil.child.full_name)
     heading = page.get_by_role("heading", level=1).inner_text()
     assert nora.child.full_name in heading or sigurd.child.full_name in heading
     second, third = (nora, sigurd) if nora.child.full_name in heading else (sigurd, nora)
@@ -64,13 +66,13 @@ def test_it_runs_a_committee_meeting_from_agenda_to_minutes(world, page, live_se
     page.get_by_label("Kort konklusion (står i referatet)").fill("PPR er tovholder.")
     page.get_by_role("button", name="Registrér afgørelsen").click()
 
-    assert third.child.full_name in page.get_by_role("heading", level=1).inner_text()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(third.child.full_name)
     page.get_by_label("Almindelig kommunal sagsbehandling", exact=True).check()
     page.get_by_label("Enheden, der overtager").select_option(label="Familierådgivningen Syddjurs")
     page.get_by_label("Kort konklusion (står i referatet)").fill("Familierådgivningen overtager sagen.")
     page.get_by_role("button", name="Registrér afgørelsen").click()
 
-    assert page.get_by_role("heading", name="Referater").is_visible()
+    expect(page.get_by_role("heading", name="Referater")).to_be_visible()
     page.get_by_role("link", name=emil.child.full_name).last.click()
     text = page.get_by_label("Referat").input_value()
     assert "Lars Nielsen" in text and "87 53 50 20" in text and "igangsætningsmøde" in text
@@ -78,7 +80,7 @@ def test_it_runs_a_committee_meeting_from_agenda_to_minutes(world, page, live_se
     screenshot(page, "committee-minute")
     page.get_by_role("button", name="Gem referatet").click()
     page.get_by_role("button", name="Godkend og send 3 referater og afslut mødet").click()
-    assert page.get_by_text("3 referat(er) er godkendt og sendt").is_visible()
+    expect(page.get_by_text("3 referat(er) er godkendt og sendt")).to_be_visible()
     screenshot(page, "committee-minutes-sent")
 
     for case in (emil, second):
@@ -117,12 +119,12 @@ def test_it_brings_a_stalled_pathway_back_to_the_committee_with_the_lead_invited
     page.goto(f"{live_server.url}/forloeb/{case.pk}/")
     page.get_by_role("link", name="Send forløbet tilbage til koordinationsudvalget").click()
     page.get_by_role("button", name="Send tilbage til udvalget").click()
-    assert page.get_by_role("alert").is_visible()  # a reason is required
+    expect(page.get_by_role("alert")).to_be_visible()  # a reason is required
     page.get_by_label("Hvorfor er forløbet gået i stå").fill(
         "Familien er ikke mødt op til igangsætningsmødet to gange; skolen kan ikke løfte det alene.")
     page.get_by_role("button", name="Send tilbage til udvalget").click()
-    assert page.get_by_text("Forløbet er på udvalgets dagsorden").is_visible()
-    assert page.get_by_text("Sendt tilbage af den indsatsansvarlige").is_visible()
+    expect(page.get_by_text("Forløbet er på udvalgets dagsorden")).to_be_visible()
+    expect(page.get_by_text("Sendt tilbage af den indsatsansvarlige")).to_be_visible()
     screenshot(page, "committee-case-panel-returned")
 
     page.context.clear_cookies()
@@ -132,11 +134,11 @@ def test_it_brings_a_stalled_pathway_back_to_the_committee_with_the_lead_invited
     assert "Sendt tilbage af den indsatsansvarlige" in row.inner_text()
     assert "Lars Nielsen" in row.inner_text() and "indsatsansvarlig" in row.inner_text()
     row.get_by_role("link", name=case.child.full_name).click()
-    assert page.get_by_text("Familien er ikke mødt op").is_visible()
+    expect(page.get_by_text("Familien er ikke mødt op")).to_be_visible()
     screenshot(page, "committee-item-returned")
 
     page.context.clear_cookies()
     browser_login(page, live_server, "pia")
     page.goto(f"{live_server.url}/udvalg/")
-    assert page.get_by_role("link", name=case.child.full_name).is_visible()
+    expect(page.get_by_role("link", name=case.child.full_name)).to_be_visible()
     screenshot(page, "committee-agenda-principal")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from tests.consent.helpers import deliver
 from tests.support.browser import browser_login, screenshot
@@ -57,17 +58,17 @@ def test_a_parent_gives_consent_the_other_refuses_and_the_gp_hears_in_the_thread
 
     # The mother opens the letter in her digital mailbox (the local outbox's read link).
     page.goto(delivered(mother)["read_url"])
-    assert page.get_by_role("heading", name="Samtykke: henvendelse om Asta Holm").is_visible()
-    assert page.get_by_text("Kære Mette Holm").is_visible()
+    expect(page.get_by_role("heading", name="Samtykke: henvendelse om Asta Holm")).to_be_visible()
+    expect(page.get_by_text("Kære Mette Holm")).to_be_visible()
     screenshot(page, "consent-1-letter")
     page.get_by_role("link", name=re.compile(r"samtykke.[A-Za-z0-9_-]{40}")).click()
-    assert page.get_by_role("heading", name="Samtykke om Asta Holm").is_visible()
-    assert page.get_by_text("Hvem må udveksle oplysningerne?").is_visible()
-    assert page.get_by_text("Egen læge", exact=False).first.is_visible()
+    expect(page.get_by_role("heading", name="Samtykke om Asta Holm")).to_be_visible()
+    expect(page.get_by_text("Hvem må udveksle oplysningerne?")).to_be_visible()
+    expect(page.get_by_text("Egen læge", exact=False).first).to_be_visible()
     screenshot(page, "consent-2-declaration")
     page.get_by_role("button", name="Ja, jeg giver samtykke").click()
-    assert page.get_by_text("Tak. Dit svar er registreret.").is_visible()
-    assert page.get_by_role("button", name="Træk mit samtykke tilbage").is_visible()
+    expect(page.get_by_text("Tak. Dit svar er registreret.")).to_be_visible()
+    expect(page.get_by_role("button", name="Træk mit samtykke tilbage")).to_be_visible()
     screenshot(page, "consent-3-given")
     assert Case.objects.get(pk=case.pk).stage == Stage.AWAITING_CONSENT
 
@@ -75,7 +76,7 @@ def test_a_parent_gives_consent_the_other_refuses_and_the_gp_hears_in_the_thread
     link = re.search(r"https?://\S+/samtykke/[A-Za-z0-9_-]+/", delivered(father)["body"]).group(0)
     page.goto(link)
     page.get_by_role("button", name="Nej, jeg giver ikke samtykke").click()
-    assert page.get_by_text("Dit nej er registreret.").is_visible()
+    expect(page.get_by_text("Dit nej er registreret.")).to_be_visible()
     screenshot(page, "consent-4-refused")
 
     case.refresh_from_db()
@@ -91,13 +92,13 @@ def test_a_parent_gives_consent_the_other_refuses_and_the_gp_hears_in_the_thread
     # The inbox keeper sees it on the case page; the GP sees the reply in the thread.
     browser_login(page, live_server, "ida")
     page.goto(f"{live_server.url}/forloeb/{case.pk}/")
-    assert page.get_by_role("heading", name="Samtykke").is_visible()
-    assert page.get_by_text("Afvist", exact=True).first.is_visible()
+    expect(page.get_by_role("heading", name="Samtykke")).to_be_visible()
+    expect(page.get_by_text("Afvist", exact=True).first).to_be_visible()
     screenshot(page, "consent-5-case-page")
     page.context.clear_cookies()
     browser_login(page, live_server, "anne")
     page.goto(f"{live_server.url}/indgang/traad/{replies[0].thread_id}/")
-    assert page.get_by_text("ikke modtaget samtykke", exact=False).first.is_visible()
+    expect(page.get_by_text("ikke modtaget samtykke", exact=False).first).to_be_visible()
     screenshot(page, "consent-6-gp-thread")
 
 
@@ -108,7 +109,7 @@ def test_the_inbox_keeper_registers_a_paper_answer_with_the_scan(world, page, li
     deliver()
     browser_login(page, live_server, "ida")
     page.goto(f"{live_server.url}/samtykke/afventer/")
-    assert page.get_by_role("heading", name="Forløb der afventer samtykke").is_visible()
+    expect(page.get_by_role("heading", name="Forløb der afventer samtykke")).to_be_visible()
     screenshot(page, "consent-7-waiting-list")
     page.get_by_role("link", name=case.child.full_name).click()
     page.get_by_role("link", name=re.compile("Registrér papirsvar")).click()
@@ -118,10 +119,10 @@ def test_the_inbox_keeper_registers_a_paper_answer_with_the_scan(world, page, li
     page.get_by_label(re.compile("Scannet erklæring")).set_input_files(str(scan))
     screenshot(page, "consent-8-paper-form")
     page.get_by_role("button", name="Registrér svaret").click()
-    assert page.get_by_text("Papirsvaret fra").is_visible()
-    assert page.get_by_text("registreret af Ida Bach", exact=False).is_visible()
+    expect(page.get_by_text("Papirsvaret fra")).to_be_visible()
+    expect(page.get_by_text("registreret af Ida Bach", exact=False)).to_be_visible()
     screenshot(page, "consent-9-paper-registered")
     assert Case.objects.get(pk=case.pk).stage == Stage.AWAITING_COMMITTEE
     page.get_by_role("link", name="Se brevene til familien").click()
-    assert page.get_by_role("heading", name="Breve til familien").is_visible()
+    expect(page.get_by_role("heading", name="Breve til familien")).to_be_visible()
     screenshot(page, "letters-1-case-letters")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.consultation.helpers import actor, consented_case
-from tests.support.browser import browser_login, screenshot
+from tests.support.browser import browser_login, screenshot, wait_until
 from tovholder.consultation import services as svc
 from tovholder.consultation.models import AdviceAgreement, Consultation, Referral, RejectionFollowUp
 from tovholder.consultation.referrals import long_date
@@ -172,4 +172,4 @@ def test_it_books_advises_plans_and_catches_a_rejected_referral(world, page, liv
     page.get_by_role("link", name="Registrér de næste skridt").first.click()
     page.get_by_label("Hvad har I aftalt med familien?").fill("Skolen beskriver indsatserne; ny henvisning om 8 uger.")
     page.get_by_role("button", name="Registrér").click()
-    assert RejectionFollowUp.objects.get().done_on == timezone.localdate()
+    assert wait_until(lambda: RejectionFollowUp.objects.get().done_on == timezone.localdate())

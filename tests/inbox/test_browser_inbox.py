@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import browser_login, screenshot
 from tovholder.cases.models import Case, Stage
@@ -31,14 +32,14 @@ def test_the_inbox_keeper_opens_a_case_from_a_medcom_referral(world, page, live_
 
     browser_login(page, live_server, "ida")
     page.get_by_role("link", name="Indgang", exact=True).click()
-    assert page.get_by_role("heading", name="Den fælles indgang").is_visible()
-    assert page.get_by_role("cell", name=re.compile("0 hverdage")).is_visible()
+    expect(page.get_by_role("heading", name="Den fælles indgang")).to_be_visible()
+    expect(page.get_by_role("cell", name=re.compile("0 hverdage"))).to_be_visible()
     screenshot(page, "inbox-1-list")
 
     page.get_by_role("link", name="Sara Holm").click()
-    assert page.get_by_role("heading", name="Henvendelse: Sara Holm").is_visible()
-    assert page.get_by_text("Sara på 11 år har i tre måneder").is_visible()
-    assert page.get_by_role("link", name="Skema over fravær").is_visible()
+    expect(page.get_by_role("heading", name="Henvendelse: Sara Holm")).to_be_visible()
+    expect(page.get_by_text("Sara på 11 år har i tre måneder")).to_be_visible()
+    expect(page.get_by_role("link", name="Skema over fravær")).to_be_visible()
     assert page.get_by_label("Barnets CPR-nummer").input_value() == cpr
     page.get_by_label("Forældremyndighedsindehaver 1: navn").fill("Mette Holm")
     page.locator("#id_holder1_email").fill("mette@example.dk")
@@ -48,9 +49,9 @@ def test_the_inbox_keeper_opens_a_case_from_a_medcom_referral(world, page, live_
 
     page.get_by_role("button", name="Opret forløb og send kvittering").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_role("heading", name=re.compile("Sara Holm")).is_visible()
-    assert page.get_by_text("Forløbet er oprettet").is_visible()
-    assert page.get_by_role("heading", name="Henvendelsen og svarene til henviseren").is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Sara Holm"))).to_be_visible()
+    expect(page.get_by_text("Forløbet er oprettet")).to_be_visible()
+    expect(page.get_by_role("heading", name="Henvendelsen og svarene til henviseren")).to_be_visible()
     screenshot(page, "inbox-3-case")
 
     case = Case.objects.get(child__cpr=cpr)
@@ -60,4 +61,4 @@ def test_the_inbox_keeper_opens_a_case_from_a_medcom_referral(world, page, live_
     assert OutboundMessage.objects.get(reason="receipt").text.startswith("Kære Anne Mortensen")
 
     page.goto(f"{live_server.url}/indgang/")
-    assert page.get_by_text("Indgangen er tom").is_visible()
+    expect(page.get_by_text("Indgangen er tom")).to_be_visible()

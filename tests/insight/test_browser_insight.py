@@ -4,6 +4,7 @@ Danish, with a title, a description and a table each (screenshots in var/screens
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import SCREENSHOTS, browser_login, screenshot
 from tovholder.insight.trial import TRIAL_END, TRIAL_START, trial_load
@@ -20,7 +21,7 @@ def test_it_draws_the_trials_figures_as_accessible_charts(world, page, live_serv
     trial_load()
     browser_login(page, live_server, "karen")
     page.goto(f"{live_server.url}/indsigt/?omraade=706&fra={TRIAL_START:%Y-%m-%d}&til={TRIAL_END:%Y-%m-%d}")
-    assert page.get_by_role("heading", name="Nøgletal som i forsøgets evaluering").is_visible()
+    expect(page.get_by_role("heading", name="Nøgletal som i forsøgets evaluering")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "insight-top.png"))
     charts = page.locator("svg.chart")
     assert charts.count() >= 13
@@ -33,16 +34,16 @@ def test_it_draws_the_trials_figures_as_accessible_charts(world, page, live_serv
         assert labelled == [title.get_attribute("id"), desc.get_attribute("id")]
     # The funnel and the follow-up waits, as a person reads them.
     funnel = page.locator("#tragt")
-    assert funnel.get_by_role("img", name="Fra henvendelse til afslutning").is_visible()
+    expect(funnel.get_by_role("img", name="Fra henvendelse til afslutning")).to_be_visible()
     assert "Henvendelse modtaget" in funnel.inner_text()
-    assert funnel.locator("table").is_visible()
+    expect(funnel.locator("table")).to_be_visible()
     screenshot(page, "insight-trial-page")
     for key in ("noegletal", "tragt", "henvendelser", "rettidighed", "rettidighed_over_tid", "ventetid_follow_up",
                 "alder"):
         _shot(page, f"#{key}", f"insight-{key}")
 
     page.goto(f"{live_server.url}/indsigt/relationel-koordinering/?omraade=706&gruppe=bua")
-    assert page.get_by_role("heading", name="Fælles mål: Børne- og Ungdomspsykiatrien (BUA)").is_visible()
+    expect(page.get_by_role("heading", name="Fælles mål: Børne- og Ungdomspsykiatrien (BUA)")).to_be_visible()
     assert page.locator("svg.chart").count() == 7
     _shot(page, "#rk-shared_goals", "insight-survey-bua-shared-goals")
     page.goto(f"{live_server.url}/indsigt/relationel-koordinering/?omraade=706&gruppe=family_counselling")
@@ -65,5 +66,5 @@ def test_it_lets_a_staff_member_answer_the_survey_with_the_keyboard_labels(world
     legend.get_by_label("Delvis enig").check()
     screenshot(page, "insight-survey-answer")
     page.get_by_role("button", name="Gem svar").click()
-    assert page.get_by_role("status").is_visible()
+    expect(page.get_by_role("status")).to_be_visible()
     assert SurveyResponse.objects.filter(respondent=world.user("anne")).count() == 1

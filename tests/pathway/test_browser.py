@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.pathway.helpers import pathway_case
 from tests.support.browser import SCREENSHOTS, browser_login, screenshot
@@ -62,26 +63,26 @@ def test_a_teacher_lead_holds_start_and_follow_up_and_compares_the_plan(world, p
     case = pathway_case(world)
     browser_login(page, live_server, "lars")
     page.goto(f"{live_server.url}/forloeb/{case.pk}/")
-    assert page.get_by_role("heading", name="Fælles forløb og handleplan").is_visible()
+    expect(page.get_by_role("heading", name="Fælles forløb og handleplan")).to_be_visible()
     page.get_by_role("link", name="Åbn forløbet").click()
     screenshot(page, "pathway-1-detail")
 
     today = timezone.localdate()
     _schedule(page, live_server, case, start="08:00", end="09:00")
-    assert page.get_by_role("heading", name="Igangsætningsmøde").is_visible()
+    expect(page.get_by_role("heading", name="Igangsætningsmøde")).to_be_visible()
     screenshot(page, "pathway-2-meeting")
     _record(page, goal_score="3", next_meeting=today + dt.timedelta(weeks=6), first=True)
-    assert page.get_by_text("Version 1").first.is_visible()
+    expect(page.get_by_text("Version 1").first).to_be_visible()
     screenshot(page, "pathway-3-plan-v1")
 
     _schedule(page, live_server, case, start="10:00", end="11:00")
-    assert page.get_by_role("heading", name="Opfølgningsmøde").is_visible()
+    expect(page.get_by_role("heading", name="Opfølgningsmøde")).to_be_visible()
     _record(page, goal_score="6", next_meeting=today + dt.timedelta(weeks=12), first=False)
     screenshot(page, "pathway-4-plan-v2")
 
     page.get_by_role("link", name="Sammenlign versioner").click()
-    assert page.get_by_role("heading", name="Handleplanen: version 1 og 2 sammenlignet").is_visible()
-    assert page.get_by_text("Pausevenner i 10-frikvarteret").first.is_visible()
+    expect(page.get_by_role("heading", name="Handleplanen: version 1 og 2 sammenlignet")).to_be_visible()
+    expect(page.get_by_text("Pausevenner i 10-frikvarteret").first).to_be_visible()
     screenshot(page, "pathway-5-compare")
 
     assert list(PlanVersion.objects.filter(pathway__case=case).values_list("number", flat=True)) == [1, 2]

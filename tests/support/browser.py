@@ -49,3 +49,19 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_until(predicate, timeout: float = 15.0, interval: float = 0.1):
+    """Poll `predicate` (e.g. a database check after a click) until it is truthy or time runs out.
+
+    A click returns before the server has handled the request it sends; a test that then
+    reads the database must wait for the server's work, not race it.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
