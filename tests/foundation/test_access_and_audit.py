@@ -13,7 +13,7 @@ from tovholder.audit.models import AuditEvent
 from tovholder.cases.models import CaseTeamMember, Stage
 from tovholder.cases.services import case_team_end
 from tovholder.organisations.models import Membership
-from tovholder.organisations.services import membership_end
+from tovholder.organisations.services import membership_end, membership_grant
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,16 @@ def test_a_membership_that_ends_loses_committee_access_on_the_next_request(world
     membership = Membership.objects.get(user=world.user("mads"), role="committee_member")
     membership_end(actor=Actor(system="test"), membership=membership)
     assert client.get(url).status_code == 404
+
+
+def test_a_membership_counts_from_its_start_and_the_demo_staff_hold_theirs_from_2020(world):
+    jonas = world.user("jonas")
+    assert Membership.objects.active(at=dt.datetime(2020, 1, 2, tzinfo=dt.UTC)).filter(user=jonas).exists()
+    assert not Membership.objects.active(at=dt.datetime(2019, 12, 31, tzinfo=dt.UTC)).filter(user=jonas).exists()
+    new = membership_grant(actor=Actor(system="test"), user=world.user("stranger"), unit=world.unit("bua"),
+                           role="staff")
+    assert new.started_at <= timezone.now()
+    assert not Membership.objects.active(at=timezone.now() - dt.timedelta(days=1)).filter(pk=new.pk).exists()
 
 
 def test_the_committee_sees_a_case_only_once_consent_is_complete(world, login):

@@ -7,6 +7,7 @@ Everything is created through the real services. SOR ids and GLN numbers are inv
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from tovholder.organisations.services import (
 
 DEMO_PASSWORD = "tovholder-demo"
 SETUP = Actor(system="demo")
+# The demo's staff have held their posts for years: the clock can be set back (tests, the
+# trial replay) without their roles vanishing.
+MEMBERS_SINCE = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 DEMO_MUNICIPALITIES = [("706", "Syddjurs"), ("707", "Norddjurs"), ("710", "Favrskov")]
 SCHOOLS = {
     "706": ["Rønde Skole", "Hornslet Skole"],
@@ -120,5 +124,6 @@ def build_region(*, csv_path: Path | None = None, password: str = DEMO_PASSWORD)
                             phone=phone, email=f"{username}@demo.tovholder.dk", password=password)
         demo.users[username] = user
         for unit_key, role in roles:
-            membership_grant(actor=SETUP, user=user, unit=demo.units[unit_key], role=Membership.Role(role))
+            membership_grant(actor=SETUP, user=user, unit=demo.units[unit_key], role=Membership.Role(role),
+                             started_at=MEMBERS_SINCE)
     return demo

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -56,8 +58,12 @@ def staff_create(
 
 
 @transaction.atomic
-def membership_grant(*, actor: Actor, user: User, unit: Unit, role: str) -> Membership:
-    membership = Membership(user=user, unit=unit, role=role)
+def membership_grant(
+    *, actor: Actor, user: User, unit: Unit, role: str, started_at: dt.datetime | None = None,
+) -> Membership:
+    """Give a staff member a role in a unit, from now or from `started_at` (an earlier
+    appointment being registered, or the demo's staff who have held their posts for years)."""
+    membership = Membership(user=user, unit=unit, role=role, started_at=started_at or timezone.now())
     membership.full_clean()
     membership.save()
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis=CONFIG, obj=membership,
