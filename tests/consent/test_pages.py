@@ -134,7 +134,7 @@ def test_the_inbox_keeper_sees_cases_waiting_for_consent_with_days_left(clock, w
     assert html.index(soon.child.full_name) < html.index(later.child.full_name)
     assert "1 af 2" in html
     row = html[html.index(soon.child.full_name):]
-    assert "17. Mar 2025" in row[:600] and ">5<" in row[:600].replace(" ", "")
+    assert "17. marts 2025" in row[:600] and ">5<" in row[:600].replace(" ", "")
     assert login("nora").get(reverse("consent:waiting")).status_code == 200
     assert soon.child.full_name not in login("nora").get(reverse("consent:waiting")).content.decode()
     assert login("lars").get(reverse("consent:waiting")).status_code == 404

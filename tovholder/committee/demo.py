@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from tovholder.audit.actor import Actor
 from tovholder.cases.models import Case
-from tovholder.committee.models import AgendaItem, CommitteeMeeting, DecisionKind
+from tovholder.committee.models import AgendaItem, CommitteeMeeting, CommitteeSettings, DecisionKind, Weekday
 from tovholder.committee.services import (
     agenda_sync,
     committee_settings_update,
@@ -82,7 +82,13 @@ def committee_demo_past_meeting(
 ) -> CommitteeMeeting:
     syddjurs = demo.municipalities["706"]
     calendar = calendar_for(syddjurs)
+    # The nearest of the committee's own meeting days (Wednesday in Syddjurs), at most three
+    # days either way, then the nearest working day before it: the history reads like a real one.
     day = timezone.localdate() - dt.timedelta(days=days_ago)
+    weekday = CommitteeSettings.objects.filter(municipality=syddjurs).values_list("weekday", flat=True).first()
+    weekday = Weekday.WEDNESDAY if weekday is None else weekday
+    shift = (weekday - day.weekday()) % 7
+    day += dt.timedelta(days=shift if shift <= 3 else shift - 7)
     while not calendar.is_working_day(day):
         day -= dt.timedelta(days=1)
     karen = _actor(demo, "karen", "706:committee")

@@ -56,15 +56,15 @@ FAMILIES = [
     DemoFamily("Noah", "Jensen", dt.date(2012, 9, 2), "m", "706", 0, (("Camilla Jensen", "mother", True),), F.PARENTS_VIA_GP, "gp:1", S.AWAITING_CONSENT, days_ago=16),
     DemoFamily("Freja", "Andersen", dt.date(2010, 12, 1), "f", "706", 1, (("Maja Andersen", "mother", True), ("Kim Andersen", "father", False)), F.GP, "gp:0", S.AWAITING_CONSENT, days_ago=8),
     DemoFamily("Oscar", "Pedersen", dt.date(2016, 5, 20), "m", "707", 0, (("Sara Pedersen", "mother", True), ("Mikkel Pedersen", "father", True)), F.SCHOOL, "707:school:0", S.AWAITING_CONSENT, days_ago=2),
-    DemoFamily("Ida", "Christensen", dt.date(2013, 1, 30), "f", "706", 0, (("Mette Christensen", "mother", True), ("Thomas Christensen", "father", True)), F.GP, "gp:0", S.AWAITING_COMMITTEE, days_ago=20),
-    DemoFamily("William", "Larsen", dt.date(2014, 7, 11), "m", "706", 1, (("Louise Larsen", "mother", True),), F.GP, "gp:1", S.AWAITING_COMMITTEE, days_ago=18),
+    DemoFamily("Ida", "Christensen", dt.date(2013, 1, 30), "f", "706", 0, (("Mette Christensen", "mother", True), ("Thomas Christensen", "father", True)), F.GP, "gp:0", S.AWAITING_COMMITTEE, days_ago=8),
+    DemoFamily("William", "Larsen", dt.date(2014, 7, 11), "m", "706", 1, (("Louise Larsen", "mother", True),), F.GP, "gp:1", S.AWAITING_COMMITTEE, days_ago=6),
     DemoFamily("Alma", "Rasmussen", dt.date(2009, 10, 5), "f", "706", 0, (("Anja Rasmussen", "mother", True), ("Bo Rasmussen", "father", True)), F.SCHOOL, "706:school:0", S.AWAITING_COMMITTEE, days_ago=25),
     DemoFamily("Lucas", "Poulsen", dt.date(2011, 4, 22), "m", "710", 0, (("Helle Poulsen", "mother", True), ("Rasmus Poulsen", "father", True)), F.GP, "gp:3", S.AWAITING_COMMITTEE, days_ago=21),
     DemoFamily("Clara", "Madsen", dt.date(2014, 2, 17), "f", "706", 0, (("Tina Madsen", "mother", True), ("Søren Madsen", "father", True)), F.GP, "gp:0", S.AWAITING_START, lead="lars", days_ago=30),
     DemoFamily("Victor", "Kristensen", dt.date(2012, 11, 8), "m", "706", 1, (("Nanna Kristensen", "mother", True),), F.GP, "gp:1", S.AWAITING_START, lead="maria", days_ago=35),
     DemoFamily("Agnes", "Olsen", dt.date(2015, 8, 27), "f", "706", 0, (("Rikke Olsen", "mother", True), ("Jonas Olsen", "father", True)), F.PARENTS_VIA_GP, "gp:0", S.AWAITING_START, lead="lars", days_ago=28),
     DemoFamily("Malthe", "Thomsen", dt.date(2010, 6, 3), "m", "706", 0, (("Dorthe Thomsen", "mother", True), ("Claus Thomsen", "father", True)), F.GP, "gp:0", S.ACTIVE, lead="lars", days_ago=70),
-    DemoFamily("Sofia", "Hansen", dt.date(2008, 3, 19), "f", "706", 1, (("Julie Hansen", "mother", True),), F.GP, "gp:1", S.ACTIVE, lead="maria", days_ago=90),
+    DemoFamily("Sofia", "Hansen", dt.date(2008, 3, 19), "f", "706", 1, (("Julie Hansen", "mother", True),), F.GP, "gp:1", S.ACTIVE, lead="maria", days_ago=92),
     DemoFamily("Karl", "Møller", dt.date(2016, 12, 12), "m", "706", 0, (("Eva Møller", "mother", True), ("Niels Møller", "father", True)), F.SCHOOL, "706:school:0", S.ACTIVE, lead="lars", days_ago=60),
     DemoFamily("Ella", "Johansen", dt.date(2011, 9, 9), "f", "706", 1, (("Pernille Johansen", "mother", True), ("Anders Johansen", "father", True)), F.GP, "gp:0", S.ACTIVE, lead="maria", days_ago=120),
     DemoFamily("Arthur", "Knudsen", dt.date(2013, 4, 1), "m", "707", 1, (("Lise Knudsen", "mother", True),), F.GP, "gp:2", S.ACTIVE, lead="ole", days_ago=80),
@@ -79,10 +79,10 @@ def _email(name: str) -> str:
     return f"{local}@example.dk"
 
 
-# Committee meetings in Syddjurs, `days ago` (Mondays, so they are working days), and the
-# cases each took: (given name, lead username — or None for the ordinary route).
+# Committee meetings in Syddjurs, about `days ago` (moved to the nearest Wednesday, the
+# committee's day), each within 8 working days of the consents, and the cases each took: (given name, lead username — or None for the ordinary route).
 COMMITTEE_MEETINGS = [
-    (189, [("Josefine", "maria")]),
+    (192, [("Josefine", "maria")]),
     (112, [("Ella", "maria")]),
     (84, [("Sofia", "maria")]),
     (63, [("Malthe", "lars")]),
