@@ -30,7 +30,13 @@ from django.utils import timezone
 
 from tovholder.audit.actor import Actor
 from tovholder.cases.models import Case
-from tovholder.committee.models import AgendaItem, CommitteeMeeting, CommitteeSettings, DecisionKind, Weekday
+from tovholder.committee.models import (
+    AgendaItem,
+    CommitteeMeeting,
+    CommitteeSettings,
+    DecisionKind,
+    Weekday,
+)
 from tovholder.committee.services import (
     agenda_sync,
     committee_settings_update,
