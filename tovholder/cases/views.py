@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -36,7 +37,8 @@ def home(request):
         for c in cases
     ]
     notices = list(unread_notices(user=request.user)[:20])
-    return render(request, "cases/home.html", {"rows": rows, "today": today, "notices": notices})
+    return render(request, "cases/home.html", {"rows": rows, "today": today, "notices": notices,
+                                               "referrals_url": reverse("inbox:my_referrals")})
 
 
 @login_required

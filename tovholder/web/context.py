@@ -2,6 +2,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from tovholder import access
+from tovholder.inbox.services.handling import REFERRING_KINDS
 
 # (url name, label, which role opens it). A section whose URL does not exist yet is skipped.
 SECTIONS = [
@@ -13,6 +14,7 @@ SECTIONS = [
     ("consultation:home", _("Sparring"), "staff"),
     ("insight:home", _("Indsigt"), "insight"),
     ("inbox:referral", _("Henvis et barn"), "staff"),
+    ("inbox:my_referrals", _("Mine henvisninger"), "referrer"),
     ("inbox:directory", _("Hvor sender jeg hen?"), "staff"),
     ("web:configuration", _("Konfiguration"), "admin"),
 ]
@@ -30,8 +32,13 @@ def navigation(request):
         roles |= {"committee", "insight"}
     if access.is_administrator(user):
         roles |= {"admin", "insight"}
-    if user.memberships.active().filter(role__in=["leader", "committee_chair"]).exists():
+    held = set(user.memberships.active().values_list("role", "unit__kind"))
+    if any(role in ("leader", "committee_chair") for role, _kind in held):
         roles |= {"leader", "insight"}
+    # Those who refer (a GP, a school, a ward) find what they sent and the replies; a GP has
+    # no case team role, so without this their home page would be empty and lead nowhere.
+    if any(kind in REFERRING_KINDS for _role, kind in held):
+        roles.add("referrer")
     items = []
     current = request.path
     for name, label, role in SECTIONS:
