@@ -26,6 +26,8 @@ SETUP = Actor(system="demo")
 # The demo's staff have held their posts for years: the clock can be set back (tests, the
 # trial replay) without their roles vanishing.
 MEMBERS_SINCE = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+MAILBOXES = {"ppr": "ppr", "health_visitors": "sundhedsplejen", "family_counselling": "familieraadgivningen",
+             "single_entry": "boernogunge", "committee": "koordinationsudvalget"}
 DEMO_MUNICIPALITIES = [("706", "Syddjurs"), ("707", "Norddjurs"), ("710", "Favrskov")]
 SCHOOLS = {
     "706": ["Rønde Skole", "Hornslet Skole"],
@@ -103,7 +105,7 @@ def build_region(*, csv_path: Path | None = None, password: str = DEMO_PASSWORD)
             demo.units[f"{code}:{key}"] = unit_create(
                 actor=SETUP, kind=kind, name=pattern.format(m=name), region=demo.region, municipality=m,
                 sor_id=sor if with_ids else "", gln=gln if with_ids else "",
-                email=f"{key.replace('_', '')}@{name.lower().replace('ø', 'oe')}.dk",
+                email=f"{MAILBOXES[key]}@{name.lower().replace('ø', 'oe')}.dk",
             )
         for i, school in enumerate(SCHOOLS[code]):
             demo.units[f"{code}:school:{i}"] = unit_create(
