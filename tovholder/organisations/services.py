@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -57,12 +58,37 @@ def staff_create(
     return user
 
 
+# Roles that belong to one kind of unit: the inbox is kept at the single entry, the
+# committee's seats are on the committee.
+ROLE_UNIT_KINDS = {
+    Membership.Role.INBOX_KEEPER: Unit.Kind.SINGLE_ENTRY,
+    Membership.Role.COMMITTEE_MEMBER: Unit.Kind.COMMITTEE,
+    Membership.Role.COMMITTEE_CHAIR: Unit.Kind.COMMITTEE,
+}
+
+
 @transaction.atomic
 def membership_grant(
     *, actor: Actor, user: User, unit: Unit, role: str, started_at: dt.datetime | None = None,
 ) -> Membership:
     """Give a staff member a role in a unit, from now or from `started_at` (an earlier
-    appointment being registered, or the demo's staff who have held their posts for years)."""
+    appointment being registered, or the demo's staff who have held their posts for years).
+
+    Granting a role the person already holds returns that membership (a double click grants
+    once). A committee has one chair: appointing a new one ends the previous chair's seat."""
+    needed = ROLE_UNIT_KINDS.get(role)
+    if needed is not None and unit.kind != needed:
+        raise ValidationError({"role": f"Rollen »{Membership.Role(role).label}« hører til en enhed af typen "
+                                       f"»{Unit.Kind(needed).label}«, ikke »{unit.get_kind_display()}«."})
+    User.objects.select_for_update().filter(pk=user.pk).first()  # serialise grants to one person
+    existing = Membership.objects.filter(user=user, unit=unit, role=role, ended_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    if role == Membership.Role.COMMITTEE_CHAIR:
+        for previous in Membership.objects.select_for_update().filter(
+                unit=unit, role=Membership.Role.COMMITTEE_CHAIR, ended_at__isnull=True):
+            _membership_close(actor=actor, membership=previous, summary=f"{previous.user}: ikke længere formand "
+                                                                          f"for {unit} (ny formand: {user})")
     membership = Membership(user=user, unit=unit, role=role, started_at=started_at or timezone.now())
     membership.full_clean()
     membership.save()
@@ -71,14 +97,18 @@ def membership_grant(
     return membership
 
 
+def _membership_close(*, actor: Actor, membership: Membership, summary: str) -> None:
+    membership.ended_at = timezone.now()
+    membership.save(update_fields=["ended_at"])
+    audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis=CONFIG, obj=membership, summary=summary)
+
+
 @transaction.atomic
 def membership_end(*, actor: Actor, membership: Membership) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    if membership.ended_at is None:
-        membership.ended_at = timezone.now()
-        membership.save(update_fields=["ended_at"])
-        audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis=CONFIG, obj=membership,
-                     summary=f"{membership.user}: rolle ophørt i {membership.unit}")
+    if membership.ended_at is None:  # ending an ended role again changes nothing
+        _membership_close(actor=actor, membership=membership,
+                          summary=f"{membership.user}: rolle ophørt i {membership.unit}")
     return membership
 
 

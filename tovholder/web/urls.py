@@ -11,4 +11,6 @@ urlpatterns = [
     path("sprog/", set_language, name="set_language"),
     path("konfiguration/", configuration.configuration, name="configuration"),
     path("konfiguration/kommune/<str:code>/", configuration.municipality_settings, name="municipality_settings"),
+    path("konfiguration/rolle/ny/", configuration.membership_add, name="membership_add"),
+    path("konfiguration/rolle/<int:membership_id>/afslut/", configuration.membership_stop, name="membership_end"),
 ]
