@@ -133,6 +133,17 @@ DIGITAL_POST_BACKEND = envstr("DIGITAL_POST_BACKEND", "tovholder.letters.backend
 MEDCOM_TRANSPORT = envstr("MEDCOM_TRANSPORT", "tovholder.inbox.transport.FileTransport")
 # When set, POST /api/medcom/messages also requires the header X-MedCom-Token.
 MEDCOM_INBOUND_TOKEN = envstr("MEDCOM_INBOUND_TOKEN", "")
+# E-mail to professionals (calendar invitations to meetings): by default written as files
+# to OUTBOX_DIR/mail; production sets EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend
+# and the EMAIL_HOST… variables of its mail relay.
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = OUTBOX_DIR / "mail"
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "False")
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Tovholder <tovholder@localhost>")
 
 SECURE = envbool("SECURE", "False" if DEBUG else "True")
 SESSION_COOKIE_SECURE = SECURE

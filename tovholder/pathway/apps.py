@@ -9,6 +9,7 @@ class PathwayConfig(AppConfig):
         from tovholder.cases.panels import register_panel
         from tovholder.deadlines.milestones import register_provider
         from tovholder.pathway.clocks import pathway_milestones
+        from tovholder.pathway.invitations import invitations_send
         from tovholder.pathway.panels import pathway_panel
         from tovholder.pathway.services import deadline_sweep_daily, lead_digest_send
         from tovholder.worker.jobs import register_job
@@ -17,3 +18,4 @@ class PathwayConfig(AppConfig):
         register_panel(40, pathway_panel)
         register_job("pathway_deadline_sweep", deadline_sweep_daily)
         register_job("pathway_lead_digest", lead_digest_send)
+        register_job("pathway_calendar_invitations", invitations_send)

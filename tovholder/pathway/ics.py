@@ -40,8 +40,10 @@ def utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def meeting_ics(meeting, *, method: str = "REQUEST", now: dt.datetime | None = None) -> bytes:
-    """The invitation (or cancellation, method="CANCEL") for one meeting."""
+def meeting_ics(meeting, *, method: str = "REQUEST", now: dt.datetime | None = None,
+                professionals_only: bool = False) -> bytes:
+    """The invitation (or cancellation, method="CANCEL") for one meeting. The copy e-mailed to
+    professionals (`professionals_only`) lists no family member: e-mail is not a secure channel."""
     pathway = meeting.pathway
     lead = pathway.lead_user
     summary = f"{meeting.get_kind_display()} — fælles forløb {pathway.case.reference}"
@@ -74,6 +76,8 @@ def meeting_ics(meeting, *, method: str = "REQUEST", now: dt.datetime | None = N
     if lead.email:
         lines.append(f"ORGANIZER;CN={_param(lead.get_full_name())}:mailto:{lead.email}")
     for p in meeting.participants.all():
+        if professionals_only and p.sector in ("child", "parents"):
+            continue
         if p.email:
             lines.append(f"ATTENDEE;CN={_param(p.name)};ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:{p.email}")
     lines += ["END:VEVENT", "END:VCALENDAR"]

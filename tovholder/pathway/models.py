@@ -464,3 +464,42 @@ class DeadlineSweepRun(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+class CalendarInvitation(models.Model):
+    """A meeting's calendar invitation (.ics) e-mailed to one professional, sent by the
+    background loop. E-mail is not a secure channel: it carries the case reference, the time,
+    the place and the lead's contact — never the child's name or CPR, and never the plan."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Venter på afsendelse")
+        SENT = "sent", _("Sendt")
+        FAILED = "failed", _("Kunne ikke sendes")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="calendar_invitations")
+    name = models.CharField(_("navn"), max_length=200)
+    email = models.EmailField(_("e-mail"))
+    method = models.CharField(max_length=10, choices=[("REQUEST", "REQUEST"), ("CANCEL", "CANCEL")])
+    sequence = models.PositiveIntegerField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    ics = models.BinaryField()
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "claimed_at"])]
+        constraints = [
+            # One invitation per person per version of the meeting: a job run twice or a
+            # double click sends nothing twice.
+            models.UniqueConstraint(fields=["meeting", "email", "method", "sequence"],
+                                    name="calendar_invitation_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.name}"

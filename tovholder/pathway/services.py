@@ -247,7 +247,8 @@ def meeting_schedule(
     idempotency_key: str = "",
 ) -> Meeting:
     """Call a start, follow-up or closing meeting. The family gets an invitation letter (with
-    the calendar file), the staff invited a notice with the .ics link."""
+    the calendar file), the staff invited a notice, and every professional with an e-mail
+    address the calendar file by e-mail (`pathway.invitations`)."""
     case, pathway = _lock(case)
     if idempotency_key:
         done = pathway.meetings.filter(idempotency_key=idempotency_key).first()
@@ -295,7 +296,7 @@ def meeting_schedule(
     _bump(pathway)
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, basis=basis, case=case, obj=meeting,
                  summary=f"{meeting.get_kind_display()} indkaldt til {_when(meeting)}")
-    _invite(actor=actor, case=case, pathway=pathway, meeting=meeting)
+    _invite(actor=actor, case=case, pathway=pathway, meeting=meeting, basis=basis)
     return meeting
 
 
@@ -309,10 +310,12 @@ def _weekday(moment: dt.datetime) -> str:
     return ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"][moment.weekday()]
 
 
-def _invite(*, actor: Actor, case: Case, pathway: Pathway, meeting: Meeting, cancel: bool = False) -> None:
+def _invite(*, actor: Actor, case: Case, pathway: Pathway, meeting: Meeting, cancel: bool = False,
+            basis: str = "lead") -> None:
     from django.urls import reverse
 
     from tovholder.pathway.ics import meeting_ics
+    from tovholder.pathway.invitations import invitations_queue
 
     child = case.child
     where = meeting.place or "video"
@@ -336,6 +339,8 @@ def _invite(*, actor: Actor, case: Case, pathway: Pathway, meeting: Meeting, can
     ics = meeting_ics(meeting, method="CANCEL" if cancel else "REQUEST")
     notify.tell_family(actor=actor, case=case, subject=subject, body=body, reason="invitation",
                        attachments=[("moede.ics", "text/calendar", ics)])
+    invitations_queue(actor=actor, basis=basis, meeting=meeting, when=_when(meeting), cancel=cancel,
+                      except_user_id=_uid(actor))
     staff = [p.user for p in meeting.participants.select_related("user") if p.user_id and p.user_id != _uid(actor)]
     if staff:
         url = reverse("pathway:meeting", args=[case.pk, meeting.pk])
@@ -358,7 +363,7 @@ def meeting_cancel(*, actor: Actor, basis: str, meeting: Meeting | int, reason: 
     _bump(pathway)
     audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis=basis, case=case, obj=meeting,
                  summary=f"Møde aflyst: {reason.strip()[:200]}")
-    _invite(actor=actor, case=case, pathway=pathway, meeting=meeting, cancel=True)
+    _invite(actor=actor, case=case, pathway=pathway, meeting=meeting, cancel=True, basis=basis)
     return meeting
 
 
