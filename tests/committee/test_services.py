@@ -328,6 +328,34 @@ def test_it_takes_a_case_off_the_agenda_when_it_closes_elsewhere(ready, world):
     assert services.agenda_sync() == 0
 
 
+def test_it_keeps_a_case_without_valid_consent_off_the_agenda_whatever_its_stage(clock, world, caplog):
+    """Defence in depth: agenda_sync asks the consent gate, not only the stage and the
+    consent timestamp. A case forced to "awaiting committee" by the plain stage service,
+    without consent, and a case whose consent lapsed are skipped, not put on the agenda."""
+    from tests.support.world import make_child
+    from tovholder.cases.services import case_open
+    from tovholder.consent.gate import processing_allowed
+    from tovholder.consent.models import ConsentRound
+
+    clock.move_to(MONDAY)
+    child = make_child(world.demo)
+    forced = case_open(actor=SYSTEM, basis="system", municipality=world.syddjurs, child=child, referral_channel="gp")
+    forced = case_transition(actor=SYSTEM, basis="system", case=forced, to=Stage.AWAITING_COMMITTEE)
+    assert forced.consent_completed_at is not None and not processing_allowed(forced)
+    lapsed = consented_case(world, at=MONDAY)
+    ConsentRound.objects.filter(case=lapsed).update(expires_on=dt.date(2026, 11, 16))
+    good = consented_case(world, at=MONDAY)
+    with caplog.at_level("WARNING", logger="tovholder.committee.services"):
+        assert services.agenda_sync() == 1
+    assert list(AgendaItem.objects.filter(case__in=[forced, lapsed, good]).values_list("case", flat=True)) == [good.pk]
+    assert "2 case(s)" in caplog.text and str(forced.pk) in caplog.text
+    assert services.agenda_sync() == 0  # still skipped, still no error
+    assert not AgendaItem.objects.filter(case__in=[forced, lapsed]).exists()
+    ConsentRound.objects.filter(case=lapsed).update(expires_on=dt.date(2027, 11, 16))
+    assert services.agenda_sync() == 1  # consent valid again: it reaches the agenda
+    assert AgendaItem.objects.filter(case=lapsed, state=AgendaItem.State.PENDING).exists()
+
+
 def test_it_keeps_one_note_per_unit_and_refuses_a_stale_edit(ready, world):
     case, item, meeting = ready
     karen, pia = actor(world, "karen"), actor(world, "pia")

@@ -7,6 +7,7 @@ then the meeting. Every service that acts on a case calls the consent gate after
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -41,11 +42,13 @@ from tovholder.committee.selectors import (
     expected_attendees,
     settings_for,
 )
-from tovholder.consent.gate import ConsentRequired, require_processing_allowed
+from tovholder.consent.gate import ConsentRequired, processing_allowed, require_processing_allowed
 from tovholder.deadlines.clocks import Rules
 from tovholder.deadlines.services import case_refresh_deadline
 from tovholder.deadlines.workdays import COPENHAGEN, calendar_for, local_date
 from tovholder.organisations.models import Membership, Municipality, Unit, User
+
+log = logging.getLogger(__name__)
 
 JOB = Actor.job("committee")
 STALE = "ændret af en anden, mens du arbejdede. Indlæs siden igen."
@@ -264,15 +267,25 @@ def meeting_attendance_record(
 
 @transaction.atomic
 def agenda_sync(*, actor: Actor = JOB, municipality: Municipality | None = None) -> int:
-    """Put every case whose consent is complete on its committee's agenda, and take off
-    items whose case left the committee's hands some other way (e.g. consent withdrawn).
-    Idempotent; run by the background loop and before the agenda is shown."""
+    """Put every case whose consent is complete, and that the consent gate lets through, on
+    its committee's agenda, and take off items whose case left the committee's hands some
+    other way (e.g. consent withdrawn). Idempotent; run by the background loop and before
+    the agenda is shown."""
     has_item = AgendaItem.objects.filter(case=OuterRef("pk"), origin=AgendaItem.Origin.CONSENT)
     ready = Case.objects.filter(stage=Stage.AWAITING_COMMITTEE, consent_completed_at__isnull=False).exclude(
         Exists(has_item))
     if municipality is not None:
         ready = ready.filter(municipality=municipality)
     cases = list(ready.select_for_update(skip_locked=True, of=("self",)).select_related("child"))
+    # Defence in depth: the stage and consent_completed_at are facts, not the gate. A case
+    # the gate keeps shut (consent missing, lapsed or withdrawn; e.g. moved past consent by
+    # the plain stage service) is skipped, not put on the agenda, and not an error.
+    allowed = [c for c in cases if processing_allowed(c)]
+    if len(allowed) < len(cases):
+        shut = sorted({c.pk for c in cases} - {c.pk for c in allowed})
+        log.warning("agenda_sync: %d case(s) awaiting the committee without valid consent skipped: %s",
+                    len(shut), ", ".join(map(str, shut)))
+    cases = allowed
     if cases:
         AgendaItem.objects.bulk_create(
             [AgendaItem(case=c, municipality_id=c.municipality_id, origin=AgendaItem.Origin.CONSENT,
