@@ -129,3 +129,28 @@ def test_the_digest_goes_to_each_lead_once_a_day_with_what_is_due_and_overdue(wo
     with time_machine.travel(local(2026, 10, 13, 6), tick=False):
         assert lead_digest_send() == 2
     assert LeadDigest.objects.filter(user=world.user("lars")).count() == 2
+
+
+def test_the_digest_reaches_the_lead_by_e_mail_once_with_counts_and_no_names(world, login):
+    import time_machine as _tm
+    from django.core import mail as _mail
+
+    from tests.pathway.helpers import pathway_case as _pathway_case
+    from tovholder.pathway.models import LeadDigest as _LeadDigest
+    from tovholder.pathway.services import lead_digest_send as _send
+
+    with _tm.travel(dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC), tick=False):
+        case = _pathway_case(world)  # committee decided today: the start meeting is due in 4 weeks
+    with _tm.travel(dt.datetime(2026, 3, 27, 7, tzinfo=dt.UTC), tick=False):  # due soon now
+        assert _send() >= 1
+        assert _send() == 0
+        digest = _LeadDigest.objects.get(user=world.user("lars"))
+        assert digest.items and digest.emailed_at is not None
+        sent = [m for m in _mail.outbox if m.to == [world.user("lars").email]]
+        assert len(sent) == 1
+        assert "/handleplan/mine-frister/" in sent[0].body and "snart" not in sent[0].subject
+        assert case.child.given_name not in sent[0].body and case.child.family_name not in sent[0].body
+        home = login("lars").get("/").content.decode()
+        assert "Dagens frister:" in home and 'href="/handleplan/mine-frister/"' in home
+        login("lars").get("/handleplan/mine-frister/")
+        assert "Dagens frister:" not in login("lars").get("/").content.decode()  # read: the banner goes

@@ -17,6 +17,7 @@ from tovholder.cases.selectors import case_team, my_cases, unread_notices
 from tovholder.cases.services import notice_mark_read
 from tovholder.deadlines.clocks import CLOCK_LABELS
 from tovholder.deadlines.milestones import case_milestones
+from tovholder.pathway.selectors import todays_digest
 
 
 @login_required
@@ -38,6 +39,7 @@ def home(request):
     ]
     notices = list(unread_notices(user=request.user)[:20])
     return render(request, "cases/home.html", {"rows": rows, "today": today, "notices": notices,
+                                               "digest": todays_digest(user=request.user, today=today),
                                                "referrals_url": reverse("inbox:my_referrals")})
 
 

@@ -177,7 +177,8 @@ class _World:
             user = staff_create(actor=setup, username=username, first_name=first, last_name=last, title=title,
                                 phone=f"87 53 59 {len(self.users) + 10}")
             unit = self.units[unit_key]
-            membership_grant(actor=setup, user=user, unit=unit, role=role)
+            # The trial's chair sat in 2022 beside today's demo chair: history, not a new appointment.
+            membership_grant(actor=setup, user=user, unit=unit, role=role, replace_chair=False)
             self.users[username], self.unit_of[username] = user, unit
 
     def dismiss(self) -> None:

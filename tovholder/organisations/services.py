@@ -70,12 +70,14 @@ ROLE_UNIT_KINDS = {
 @transaction.atomic
 def membership_grant(
     *, actor: Actor, user: User, unit: Unit, role: str, started_at: dt.datetime | None = None,
+    replace_chair: bool = True,
 ) -> Membership:
     """Give a staff member a role in a unit, from now or from `started_at` (an earlier
     appointment being registered, or the demo's staff who have held their posts for years).
 
     Granting a role the person already holds returns that membership (a double click grants
-    once). A committee has one chair: appointing a new one ends the previous chair's seat."""
+    once). A committee has one chair: appointing a new one ends the previous chair's seat
+    (`replace_chair=False` only for replaying history beside today's seats: the 2022 trial)."""
     needed = ROLE_UNIT_KINDS.get(role)
     if needed is not None and unit.kind != needed:
         raise ValidationError({"role": f"Rollen »{Membership.Role(role).label}« hører til en enhed af typen "
@@ -84,7 +86,7 @@ def membership_grant(
     existing = Membership.objects.filter(user=user, unit=unit, role=role, ended_at__isnull=True).first()
     if existing is not None:
         return existing
-    if role == Membership.Role.COMMITTEE_CHAIR:
+    if role == Membership.Role.COMMITTEE_CHAIR and replace_chair:
         for previous in Membership.objects.select_for_update().filter(
                 unit=unit, role=Membership.Role.COMMITTEE_CHAIR, ended_at__isnull=True):
             _membership_close(actor=actor, membership=previous, summary=f"{previous.user}: ikke længere formand "

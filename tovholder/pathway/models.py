@@ -444,6 +444,10 @@ class LeadDigest(models.Model):
     items = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The e-mail that tells the lead the digest is there (counts only, no names): claimed by
+    # one worker at a time, sent once.
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-day"]

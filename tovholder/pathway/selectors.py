@@ -161,3 +161,13 @@ def plan_diff(a: dict, b: dict) -> dict:
         ("Slut", lambda r: _d(r["end_on"])), ("Status", lambda r: r["status_label"]),
     ])
     return {"texts": texts, "goals": goals, "agreements": agreements, "interventions": interventions}
+
+
+def todays_digest(*, user, today) -> dict | None:
+    """Today's unread digest of a lead professional as counts, for the home page (no names)."""
+    from tovholder.pathway.models import LeadDigest
+    from tovholder.pathway.services import digest_counts
+
+    items = (LeadDigest.objects.filter(user=user, day=today, read_at__isnull=True)
+             .values_list("items", flat=True).first())
+    return digest_counts(items) if items else None

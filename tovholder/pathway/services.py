@@ -8,6 +8,7 @@ and refreshes the case's next deadline, all in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -44,6 +45,8 @@ from tovholder.pathway.models import (
 )
 
 STALE = "Forløbet er ændret af en anden, mens du arbejdede. Indlæs siden igen — intet er gemt."
+
+log = logging.getLogger(__name__)
 
 
 def _lock(case: Case | int) -> tuple[Case, Pathway]:
@@ -799,6 +802,55 @@ def lead_digest_send(*, limit: int = 500) -> int:
                 LeadDigest.objects.create(user=user, day=today, items=items)
         except IntegrityError:
             continue  # another worker got there first
+        sent += 1
+    digest_emails_send(today=today)
+    return sent
+
+
+def digest_counts(items: list[dict]) -> dict[str, int]:
+    return {
+        "overdue": sum(1 for i in items if i["status"] == "overdue"),
+        "due_soon": sum(1 for i in items if i["status"] == "due_soon"),
+        "unexplained": sum(1 for i in items if i["needs_explanation"]),
+    }
+
+
+def digest_emails_send(*, today: dt.date, limit: int = 500) -> int:
+    """E-mail each lead that today's digest is waiting — counts and a link, never a child's
+    name (e-mail is not a secure channel). One claimed row at a time; a failure is retried
+    by the next run of the loop."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    stale = timezone.now() - dt.timedelta(minutes=10)
+    LeadDigest.objects.filter(day=today, emailed_at__isnull=True, email_claimed_at__lt=stale).update(
+        email_claimed_at=None)
+    ids = list(LeadDigest.objects.filter(day=today, emailed_at__isnull=True, email_claimed_at__isnull=True)
+               .exclude(items=[]).exclude(user__email="").values_list("pk", flat=True)[:limit])
+    url = settings.SITE_URL.rstrip("/") + reverse("pathway:digest")
+    sent = 0
+    for pk in ids:
+        if LeadDigest.objects.filter(pk=pk, emailed_at__isnull=True, email_claimed_at__isnull=True).update(
+                email_claimed_at=timezone.now()) != 1:
+            continue
+        digest = LeadDigest.objects.select_related("user").get(pk=pk)
+        n = digest_counts(digest.items)
+        lines = [f"Kære {digest.user.get_full_name()}", "",
+                 f"På dine fælles forløb er {n['overdue']} frist(er) overskredet, og {n['due_soon']} falder "
+                 f"inden for kort tid."]
+        if n["unexplained"]:
+            lines.append(f"{n['unexplained']} mangler en skriftlig forklaring.")
+        lines += ["", f"Se dem i Tovholder: {url}", "",
+                  "Af hensyn til databeskyttelse står børnenes navne ikke i e-mailen."]
+        try:
+            send_mail(subject="Tovholder: dine frister i dag", message="\n".join(lines),
+                      from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[digest.user.email])
+        except Exception as exc:  # noqa: BLE001 - retried by the next run
+            log.warning("digest e-mail %s not sent: %s", pk, type(exc).__name__)
+            LeadDigest.objects.filter(pk=pk).update(email_claimed_at=None)
+            continue
+        LeadDigest.objects.filter(pk=pk).update(emailed_at=timezone.now())
         sent += 1
     return sent
 
