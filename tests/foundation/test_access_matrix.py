@@ -86,3 +86,21 @@ def test_it_answers_every_persona_as_the_policy_says(route: Route, world, login)
         assert response.status_code == expected, (
             f"{persona} on {route.name}: got {response.status_code}, expected {expected}"
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in all_routes() if r.method == "GET" and not r.public and not r.is_api],
+                         ids=lambda r: r.name)
+def test_an_outsider_posting_to_a_page_gets_404_too(route: Route, world, login):
+    """Pages that take a form on the same URL check access on POST as on GET: whoever may not
+    read the page may not submit it either (and learns nothing from the answer)."""
+    from urllib.parse import urlencode
+
+    params = route.params(world)
+    query = route.data(world) if route.data else {}  # a GET route's data is its query string
+    path = _path(route, world, params) + (f"?{urlencode(query)}" if query else "")
+    for persona in PERSONAS:
+        if route.allowed.get(persona, route.others) != 404:
+            continue
+        response = login(persona).post(path, {})
+        assert response.status_code in (404, 405), f"{persona} POST {route.name}: got {response.status_code}"
