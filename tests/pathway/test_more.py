@@ -68,3 +68,37 @@ def test_the_demo_functions_give_a_case_versions_and_a_next_meeting(world):
     pathway = Pathway.objects.get(case=case)
     assert pathway.meetings.filter(status="scheduled").count() == 1
     assert versions[1].content["goals"][0]["ratings"][-1]["score"] == 6
+
+
+@pytest.mark.parametrize("step", [0, 5])
+def test_it_refuses_an_intervention_outside_the_graduated_care_steps_and_writes_nothing(world, step):
+    from django.core.exceptions import ValidationError
+
+    from tovholder.pathway.models import Intervention
+    from tovholder.pathway.services import intervention_add
+
+    case = pathway_case(world)
+    with pytest.raises(ValidationError) as exc:
+        intervention_add(actor=lead_actor(world), basis="lead", case=case, sector="ppr",
+                         description="Udredning", kind="assessing", step=step)
+    assert "Trinnet skal være 1, 2, 3 eller 4" in str(exc.value)
+    assert not Intervention.objects.filter(pathway__case=case).exists()
+
+
+def test_every_sectors_interventions_with_their_status_are_in_the_next_plan_version_and_its_pdf(world):
+    from tovholder.pathway.pdf import plan_pdf
+    from tovholder.pathway.services import intervention_add
+
+    case = pathway_case(world)
+    for sector, text, kind, step, status in [("ppr", "PPR-udredning", "assessing", 2, "planned"),
+                                             ("health_visitors", "Samtaler med sundhedsplejen", "supporting", 1,
+                                              "planned"),
+                                             ("bua", "Udredning i BUA", "assessing", 3, "planned")]:
+        intervention_add(actor=lead_actor(world), basis="lead", case=case, sector=sector, description=text,
+                         kind=kind, step=step, status=status)
+    version = hold(world, case, schedule(world, case))
+    listed = {(i["description"], i["step"], i["status"]) for i in version.content["interventions"]}
+    assert {("PPR-udredning", 2, "planned"), ("Samtaler med sundhedsplejen", 1, "planned"),
+            ("Udredning i BUA", 3, "planned")} <= {(d, s, st) for d, s, st in listed}
+    pdf = plan_pdf(version)
+    assert pdf.startswith(b"%PDF")

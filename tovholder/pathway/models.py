@@ -404,13 +404,18 @@ class Intervention(models.Model):
         verbose_name_plural = _("indsatser")
         ordering = ["start_on", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(step__gte=1) & Q(step__lte=4), name="intervention_step_1_to_4"),
+            models.CheckConstraint(condition=Q(step__gte=1) & Q(step__lte=4), name="intervention_step_1_to_4",
+                                   violation_error_code="step",
+                                   violation_error_message=_("Trinnet skal være 1, 2, 3 eller 4 (trappemodellen).")),
             models.CheckConstraint(
                 condition=Q(end_on__isnull=True) | Q(start_on__isnull=True) | Q(end_on__gte=F("start_on")),
                 name="intervention_ends_after_start",
+                violation_error_message=_("Indsatsen kan ikke slutte, før den begynder."),
             ),
             models.CheckConstraint(condition=Q(status="planned") | Q(start_on__isnull=False),
-                                   name="started_intervention_has_start"),
+                                   name="started_intervention_has_start",
+                                   violation_error_message=_("En indsats, der er i gang eller afsluttet, skal have "
+                                                             "en startdato.")),
         ]
 
     def __str__(self) -> str:
