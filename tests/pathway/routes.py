@@ -75,4 +75,6 @@ ROUTES += [
     Route("POST /api/pathways/{case_id}/explanations", CASE, method="POST", allowed={"lars": 422},
           content_type="application/json",
           data=lambda w: {"clock": "start_meeting", "due_on": "2030-01-01", "text": "Forklaring på fristen"}),
+    # The family's link from a meeting invitation: no login; a wrong or expired token is a 404.
+    Route("pathway:child_voice", lambda w: {"token": "x" * 43}, public=True, anonymous=404),
 ]

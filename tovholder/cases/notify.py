@@ -44,12 +44,15 @@ def tell_referrer(*, actor: Actor, case: Case, text: str, reason: str) -> object
 
 def tell_family(
     *, actor: Actor, case: Case, subject: str, body: str, reason: str, include_child: bool = True,
-    attachments: Sequence[tuple[str, str, bytes]] = (),
+    attachments: Sequence[tuple[str, str, bytes]] = (), link_kind: str = "", link_ref: int | None = None,
 ) -> list:
     """One letter to each custody holder (Digital Post or paper), and to the child if 15+
-    when include_child. attachments: (filename, content type, bytes). Returns the letters."""
+    when include_child. attachments: (filename, content type, bytes). With `link_kind`, the
+    body's link placeholder becomes each recipient's own personal link (letters.links).
+    Returns the letters."""
+    extra = {"link_kind": link_kind, "link_ref": link_ref} if link_kind else {}
     return _handler("family")(actor=actor, case=case, subject=subject, body=body, reason=reason,
-                              include_child=include_child, attachments=attachments)
+                              include_child=include_child, attachments=attachments, **extra)
 
 
 def tell_staff(*, actor: Actor, case: Case, users: Sequence[User], text: str, url: str = "") -> None:

@@ -122,13 +122,13 @@ def letter_queue(
 @transaction.atomic
 def family_letters_send(
     *, actor: Actor, case: Case, subject: str, body: str, reason: str, include_child: bool = True,
-    attachments: Sequence[tuple[str, str, bytes]] = (),
+    attachments: Sequence[tuple[str, str, bytes]] = (), link_kind: str = "", link_ref: int | None = None,
 ) -> list[Letter]:
     """The `notify.tell_family` handler: the same letter to each custody holder (paper when
     they have no Digital Post) and, when include_child, to the child if 15+ today."""
     return [
         letter_queue(actor=actor, case=case, recipient=r, subject=subject, body=body, reason=reason,
-                     attachments=attachments)
+                     attachments=attachments, link_kind=link_kind, link_ref=link_ref)
         for r in family_recipients(case, include_child=include_child)
     ]
 

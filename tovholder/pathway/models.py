@@ -512,3 +512,20 @@ class CalendarInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.name}"
+
+
+class ChildVoiceLink(models.Model):
+    """A family member's personal link, from the meeting invitation, to write to the meeting
+    before it is held: the child's voice when the child would rather write than speak. The
+    token is in the letter only; here is its SHA-256. It works until the meeting begins."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="voice_links")
+    # Who the letter went to ("holder:<id>" or "child:<id>"), for the audit trail.
+    recipient = models.CharField(max_length=40)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Link til {self.meeting}"

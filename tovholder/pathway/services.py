@@ -317,8 +317,10 @@ def _invite(*, actor: Actor, case: Case, pathway: Pathway, meeting: Meeting, can
             basis: str = "lead") -> None:
     from django.urls import reverse
 
+    from tovholder.letters.models import LINK_PLACEHOLDER
     from tovholder.pathway.ics import meeting_ics
     from tovholder.pathway.invitations import invitations_queue
+    from tovholder.pathway.voice import LINK_KIND as VOICE_LINK
 
     child = case.child
     where = meeting.place or "video"
@@ -336,12 +338,14 @@ def _invite(*, actor: Actor, case: Case, pathway: Pathway, meeting: Meeting, can
             f"forløb {_when(meeting)}.\nSted: {where}\n\nDagsorden:\n{agenda}\n\n"
             f"{child.given_name}s stemme er vigtig. Hvis {child.given_name} ikke har lyst til at deltage, kan "
             f"{child.given_name} skrive eller fortælle mig før mødet, hvordan det går, og hvad der er vigtigt — "
-            f"så tager jeg det med.\n\nDin kontaktperson (indsatsansvarlig): {lead_contact(pathway)}\n\n"
+            f"så tager jeg det med. {child.given_name} — eller I sammen med {child.given_name} — kan også skrive "
+            f"til mødet her: {LINK_PLACEHOLDER}\n\nDin kontaktperson (indsatsansvarlig): {lead_contact(pathway)}\n\n"
             f"Med venlig hilsen\n{pathway.lead_user.get_full_name()}"
         )
     ics = meeting_ics(meeting, method="CANCEL" if cancel else "REQUEST")
     notify.tell_family(actor=actor, case=case, subject=subject, body=body, reason="invitation",
-                       attachments=[("moede.ics", "text/calendar", ics)])
+                       attachments=[("moede.ics", "text/calendar", ics)],
+                       **({} if cancel else {"link_kind": VOICE_LINK, "link_ref": meeting.pk}))
     invitations_queue(actor=actor, basis=basis, meeting=meeting, when=_when(meeting), cancel=cancel,
                       except_user_id=_uid(actor))
     staff = [p.user for p in meeting.participants.select_related("user") if p.user_id and p.user_id != _uid(actor)]
@@ -371,9 +375,10 @@ def meeting_cancel(*, actor: Actor, basis: str, meeting: Meeting | int, reason: 
 
 
 @transaction.atomic
-def child_statement_record(*, actor: Actor, basis: str, meeting: Meeting | int, text: str) -> Meeting:
+def child_statement_record(*, actor: Actor, basis: str, meeting: Meeting | int, text: str,
+                           append: bool = False) -> Meeting:
     """The child's own words before the meeting, written by the child (or taken down with
-    them) when the child does not attend."""
+    them) when the child does not attend. `append`: the family's link adds to the statement."""
     pk = meeting.pk if isinstance(meeting, Meeting) else meeting
     case, pathway = _lock(Meeting.objects.values_list("pathway__case_id", flat=True).get(pk=pk))
     meeting = Meeting.objects.select_for_update().get(pk=pk)
@@ -381,7 +386,12 @@ def child_statement_record(*, actor: Actor, basis: str, meeting: Meeting | int, 
         raise ValidationError("Barnets udtalelse gives før mødet.")
     if not text.strip():
         raise ValidationError({"text": "Skriv barnets udtalelse."})
-    meeting.child_statement = text.strip()
+    if append and meeting.child_statement:
+        # Written through the family's link: added to what is there, never replacing it.
+        stamp = timezone.localtime().strftime("%d.%m.%Y kl. %H.%M")
+        meeting.child_statement = f"{meeting.child_statement}\n\n({stamp}, via familiens link)\n{text.strip()}"
+    else:
+        meeting.child_statement = text.strip()
     meeting.child_statement_at = timezone.now()
     meeting.save(update_fields=["child_statement", "child_statement_at"])
     audit_record(actor=actor, action=AuditEvent.Action.CHANGE, basis=basis, case=case, obj=meeting,

@@ -6,6 +6,7 @@ app_name = "pathway"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("mine-frister/", views.digest, name="digest"),
+    path("stemme/<slug:token>/", views.child_voice, name="child_voice"),
     path("overdragelse/<int:handover_id>/", views.handover_answer, name="handover"),
     path("forloeb/<int:case_id>/", views.pathway_detail, name="detail"),
     path("forloeb/<int:case_id>/moede/nyt/", views.meeting_new, name="meeting_new"),

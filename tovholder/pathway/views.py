@@ -429,3 +429,36 @@ def digest(request):
                           cases=Case.objects.filter(pk__in=case_ids), criterion="Dagens frister",
                           summary="Vist i dagens frister")
     return render(request, "pathway/digest.html", {"digests": digests})
+
+
+# --- The family's link: the child's voice before a meeting ------------------------------------
+
+
+def child_voice(request, token: str):
+    """Opened with the personal link in a meeting invitation; no login (MitID is the
+    documented integration point, as for consent)."""
+    from tovholder.letters.tokens import private_response
+    from tovholder.pathway.voice import family_actor, link_for_token
+
+    link = link_for_token(token)
+    if link is None:
+        return private_response(render(request, "pathway/voice_invalid.html", status=404))
+    meeting = link.meeting
+    case = meeting.pathway.case
+    error = ""
+    if request.method == "POST":
+        text = request.POST.get("text", "")
+        try:
+            services.child_statement_record(actor=family_actor(link), basis="family", meeting=meeting, text=text,
+                                            append=True)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, _("Tak. Det, du har skrevet, er sendt til mødet."))
+            return private_response(redirect("pathway:child_voice", token=token))
+    else:
+        audit_record(actor=family_actor(link), action=AuditEvent.Action.VIEW, basis="family", case=case, obj=meeting,
+                     summary="Invitationens link til at skrive til mødet åbnet")
+    return private_response(render(request, "pathway/voice.html", {
+        "meeting": meeting, "child": case.child, "lead": meeting.pathway.lead_user, "error": error,
+        "when": timezone.localtime(meeting.starts_at)}))
