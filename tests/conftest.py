@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import traceback
 
 import pytest
 
@@ -25,12 +26,34 @@ def _fast_and_quiet(settings, tmp_path):
 
 
 class _CollectAll(logging.Handler):
+    """Keeps each record with its text as logged. It must run before the production
+    handlers: their RedactCPR filter rewrites the record in place, and the guard is there
+    to catch the code that logs a CPR number, not what the filter left."""
+
     def __init__(self):
         super().__init__(level=logging.DEBUG)
         self.records: list[logging.LogRecord] = []
+        self.texts: list[str] = []
 
     def emit(self, record):
         self.records.append(record)
+        self.texts.append(_record_text(record))
+
+
+def _record_text(record: logging.LogRecord) -> str:
+    """Everything a handler could write for the record: the message, the formatted
+    exception (also when no formatter has run yet: exc_info) and the stack."""
+    try:
+        text = record.getMessage()
+    except Exception:
+        text = f"{record.msg} {record.args}"
+    if record.exc_text:
+        text += "\n" + record.exc_text
+    elif record.exc_info and record.exc_info[0] is not None:
+        text += "\n" + "".join(traceback.format_exception(*record.exc_info))
+    if record.stack_info:
+        text += "\n" + record.stack_info
+    return text
 
 
 @pytest.fixture(autouse=True)
@@ -39,21 +62,15 @@ def no_cpr_in_logs():
     handler = _CollectAll()
     root = logging.getLogger()
     old_level = root.level
-    root.addHandler(handler)
+    root.handlers.insert(0, handler)  # before the console handler and its RedactCPR filter
     root.setLevel(logging.DEBUG)
     yield handler
     root.removeHandler(handler)
     root.setLevel(old_level)
     offenders = []
-    for record in handler.records:
+    for record, text in zip(handler.records, handler.texts, strict=True):
         if record.name.startswith("django.db.backends"):
             continue  # SQL echo with bound parameters is off in production; not an app log
-        try:
-            text = record.getMessage()
-        except Exception:
-            text = str(record.msg)
-        if record.exc_text:
-            text += record.exc_text
         if CPR_PATTERN.search(text):
             offenders.append(f"{record.name}: {CPR_PATTERN.sub('[CPR]', text)[:200]}")
     assert not offenders, f"CPR number in application log: {offenders}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tovholder.children.cpr import validate_cpr
+from tovholder.children.cpr import cpr_parse, mask_cpr, validate_cpr
 
 
 def local_today() -> dt.date:
@@ -24,7 +25,12 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
 
 
 class Child(models.Model):
-    cpr = models.CharField(_("CPR-nummer"), max_length=10, unique=True, validators=[validate_cpr])
+    # Validated in clean(): whether it must be an ordinary CPR number depends on
+    # cpr_is_replacement (a replacement number from MedCom may have any issuer's shape).
+    cpr = models.CharField(_("CPR-nummer"), max_length=10, unique=True)
+    # A replacement number ("erstatnings-CPR"): its digits need not give the birth date,
+    # which is then taken from the referral or entered by staff.
+    cpr_is_replacement = models.BooleanField(_("erstatnings-CPR-nummer"), default=False)
     given_name = models.CharField(_("fornavn"), max_length=100)
     family_name = models.CharField(_("efternavn"), max_length=100)
     birth_date = models.DateField(_("fødselsdato"))
@@ -44,6 +50,21 @@ class Child(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.cpr:
+            return
+        try:
+            number = cpr_parse(self.cpr, replacement=self.cpr_is_replacement)
+        except ValidationError as exc:
+            raise ValidationError({"cpr": exc.messages}) from None
+        if number.is_replacement and not self.cpr_is_replacement:
+            raise ValidationError({"cpr_is_replacement": "Nummeret kan kun være et erstatnings-CPR-nummer."})
+        if self.birth_date and not number.is_replacement and self.birth_date != number.birth_date:
+            raise ValidationError({"birth_date": f"Fødselsdatoen passer ikke med CPR-nummeret {mask_cpr(self.cpr)}."})
+        if self.birth_date and number.is_replacement and self.birth_date > local_today():
+            raise ValidationError({"birth_date": "Fødselsdatoen kan ikke ligge i fremtiden."})
 
     @property
     def full_name(self) -> str:

@@ -147,9 +147,20 @@ def check_cpr(value: object, *, replacement: bool = False) -> tuple[bool, str | 
 
 
 def is_replacement_cpr(value: str) -> bool:
-    """True if the value can only be a replacement number (letters in the serial part)."""
+    """True if the value can only be a replacement number: letters in the serial part, or
+    ten digits whose day is only a date with 60 taken off (DD+60, e.g. ``6103921234``).
+
+    An ordinary CPR number is never a replacement number, whatever its modulus 11."""
     text = normalize_cpr(value)
-    return bool(_REPLACEMENT.match(text)) and not text.isdigit()
+    if not _REPLACEMENT.match(text):
+        return False
+    if not text.isdigit():
+        return True
+    return (
+        _plain_date(text) is None
+        and int(text[0:2]) > _REPLACEMENT_DAY_OFFSET
+        and _replacement_date(text) is not None
+    )
 
 
 def birth_date_from_cpr(value: str, *, replacement: bool = False) -> dt.date:
