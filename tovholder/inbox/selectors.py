@@ -9,7 +9,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tovholder import access
+from tovholder.audit.actor import Actor
 from tovholder.cases.models import Case, Stage
+from tovholder.children.models import Child
 from tovholder.deadlines.clocks import Rules
 from tovholder.deadlines.workdays import calendar_for, local_date
 from tovholder.inbox.models import Arrival, InboxItem, OutboundMessage, Segment, Thread
@@ -93,14 +95,77 @@ def attach_candidates(*, item: InboxItem) -> QuerySet[Case]:
     return qs.select_related("child")
 
 
-def known_child(*, item: InboxItem):
-    """The child with the item's CPR number, if we know them (with their cases)."""
-    from tovholder.children.models import Child
+@dataclass(frozen=True)
+class KnownChild:
+    """What the inbox keeper may learn of the item's child from our records: the child as
+    known in the item's municipality and its cases there — nothing from elsewhere."""
 
-    if not item.thread.patient_cpr or item.thread.patient_is_replacement:
+    child: Child
+    lives_here: bool
+    cases: list[Case]
+
+
+def known_child(*, item: InboxItem, actor: Actor) -> KnownChild | None:
+    """The item's child if known in the item's own municipality (living there, or with a
+    case there), with its cases there. A read of personal data by CPR number: audited as
+    a search (the criterion names the source, never the number).
+
+    A child known only in another municipality is NOT reported, not even by a neutral
+    hint: that a child is in a mental-health pathway (or was) elsewhere is itself
+    sensitive data about a minor, and the keeper has no need to know it to do the work —
+    where the child lives comes from the referral, and forwarding to another entry needs
+    no look into that municipality's records. Minimal disclosure is therefore nothing.
+    """
+    from tovholder.audit.models import AuditEvent
+    from tovholder.audit.services import audit_record
+    from tovholder.children.cpr import normalise_cpr
+
+    cpr = normalise_cpr(item.thread.patient_cpr or "")
+    if not cpr:
         return None
-    return (Child.objects.filter(cpr=item.thread.patient_cpr).select_related("municipality")
-            .prefetch_related("cases").first())
+    here = item.municipality_id
+    child = (Child.objects.filter(cpr=cpr).filter(Q(municipality_id=here) | Q(cases__municipality_id=here))
+             .select_related("municipality").distinct().first())
+    found = None
+    if child is not None:
+        cases = list(Case.objects.filter(child=child, municipality_id=here).order_by("opened_at", "pk"))
+        found = KnownChild(child=child, lives_here=child.municipality_id == here, cases=cases)
+    audit_record(actor=actor, action=AuditEvent.Action.SEARCH, basis=access.Basis.INBOX,
+                 child=child, obj=item, criterion="CPR-nummeret i henvendelsen",
+                 summary="Barnet slået op i kommunen ud fra henvendelsen"
+                 + ("" if child is not None else " (ikke fundet)"))
+    return found
+
+
+def patient_birth_date(*, thread: Thread) -> dt.date | None:
+    """The birth date the MedCom messages of the thread give for its patient
+    (Patient.birthDate, a full date), newest message first; None if none does."""
+    from tovholder.medcom import MessageRejected, normalize_cpr, parse_bundle
+
+    if thread.channel != Thread.Channel.MEDCOM or not thread.patient_cpr:
+        return None
+    bodies = (Arrival.objects.filter(message__thread=thread, state=Arrival.State.ACCEPTED)
+              .order_by("-received_at", "-pk").values_list("body", "content_type")[:5])
+    for body, content_type in bodies:
+        try:
+            bundle = parse_bundle(bytes(body), content_type)
+        except (MessageRejected, ValueError):
+            continue
+        for entry in bundle.get("entry") or ():
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
+                continue
+            numbers = {normalize_cpr(i.get("value") or "") for i in resource.get("identifier") or ()
+                       if isinstance(i, dict) and isinstance(i.get("value"), str)}
+            if thread.patient_cpr not in numbers:
+                continue
+            value = resource.get("birthDate")
+            if isinstance(value, str) and len(value) == 10:
+                try:
+                    return dt.date.fromisoformat(value)
+                except ValueError:
+                    pass
+    return None
 
 
 def my_referrals(*, user: User) -> QuerySet[Thread]:
