@@ -102,3 +102,14 @@ def test_every_sectors_interventions_with_their_status_are_in_the_next_plan_vers
             ("Udredning i BUA", 3, "planned")} <= {(d, s, st) for d, s, st in listed}
     pdf = plan_pdf(version)
     assert pdf.startswith(b"%PDF")
+
+
+def test_the_plan_reaches_the_referring_gp_as_text_after_each_meeting(world, sent):
+    case = pathway_case(world)
+    version = hold(world, case, schedule(world, case))
+    plans = [s for s in sent.referrer if s["reason"] == "plan"]
+    assert len(plans) == 1
+    text = plans[0]["text"]
+    assert f"version {version.number}" in text and "Fast morgenaftale" in text and "Skole: Lars Nielsen" in text
+    assert f"Næste møde: {version.next_meeting_on:%d.%m.%Y}." in text and "Indsatsansvarlig: Lars Nielsen" in text
+    assert "(0–10: 3)" in text

@@ -128,6 +128,7 @@ def test_the_closing_meeting_ends_the_pathway_and_tells_committee_and_gp(world, 
     case.refresh_from_db()
     assert case.stage == Stage.CLOSED and case.closed_reason == "pathway_completed"
     assert case.next_deadline is None
-    assert [s["reason"] for s in sent.referrer] == ["closing"]
+    # The GP got the plan after each of the two meetings, then the closing message.
+    assert [s["reason"] for s in sent.referrer] == ["plan", "plan", "closing"]
     told = set(Notice.objects.filter(case=case, text__contains="afsluttet").values_list("user__username", flat=True))
     assert {"karen", "mads"} <= told

@@ -235,6 +235,7 @@ class OutboundMessage(models.Model):
         NO_CONSENT = "no_consent", _("Intet samtykke")
         MINUTES = "minutes", _("Referat")
         CLOSING = "closing", _("Afslutning")
+        PLAN = "plan", _("Handleplan")
         REPLY = "reply", _("Svar")
 
     thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="outbound")

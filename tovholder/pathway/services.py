@@ -585,7 +585,8 @@ def _close(*, actor: Actor, basis: str, case: Case, pathway: Pathway, version: P
 
 def _send_plan(*, actor: Actor, case: Case, pathway: Pathway, version: PlanVersion) -> None:
     """After each meeting the plan goes to all parties: the family by letter with the PDF;
-    the professionals on the case by a notice (they download it on the case)."""
+    the referrer (the GP) as text in the referral's MedCom thread; the professionals on the
+    case by a notice (they download it on the case)."""
     from django.urls import reverse
 
     from tovholder.pathway.pdf import plan_pdf
@@ -604,12 +605,51 @@ def _send_plan(*, actor: Actor, case: Case, pathway: Pathway, version: PlanVersi
               f"Med venlig hilsen\n{pathway.lead_user.get_full_name()}"),
         attachments=[(f"handleplan-v{version.number}.pdf", "application/pdf", pdf)],
     )
+    # The referrer — usually the child's own GP — is a party too: the plan's content as text in
+    # the referral's MedCom thread (a secure channel), or on the referrer's page for web referrals.
+    notify.tell_referrer(actor=actor, case=case, reason="plan", text=plan_as_text(version))
     staff = [m.user for m in case.team.filter(ended_at__isnull=True).select_related("user")
              if m.user_id != _uid(actor)]
     if staff:
         notify.tell_staff(actor=actor, case=case, users=staff,
                           url=reverse("pathway:plan_version", args=[case.pk, version.number]),
                           text=f"Handleplanen er opdateret (version {version.number}) efter mødet {version.held_on:%d.%m.%Y}.")
+
+
+def plan_as_text(version: PlanVersion) -> str:
+    """The plan as plain text for a MedCom message: who does what by when, the goals and how
+    they are rated, every sector's interventions, the next meeting and the lead."""
+    c = version.content
+
+    def day(iso: str | None) -> str:
+        return dt.date.fromisoformat(iso).strftime("%d.%m.%Y") if iso else "—"
+
+    lines = [f"Fælles forpligtende handleplan for {c['child']['name']}, version {c['number']} "
+             f"({c['meeting']['kind_label'].lower()} {day(c['meeting']['held_on'])}).", ""]
+    if c["goals"]:
+        lines.append("Mål:")
+        for g in c["goals"]:
+            scores = " → ".join(str(r["score"]) for r in g["ratings"]) or "—"
+            lines.append(f"- {g['child_words'] or g['our_words']} (0–10: {scores})")
+        lines.append("")
+    if c["agreements"]:
+        lines.append("Aftaler (hvad — hvem — senest):")
+        for a in c["agreements"]:
+            who = a["responsible_label"] + (f": {a['responsible_name']}" if a["responsible_name"] else "")
+            lines.append(f"- {a['what']} — {who} — {day(a['due_on'])} ({a['status_label'].lower()})")
+        lines.append("")
+    if c["interventions"]:
+        lines.append("Indsatser:")
+        for i in c["interventions"]:
+            lines.append(f"- {i['description']} ({i['sector_label']}, {i['kind_label'].lower()}, trin {i['step']}, "
+                         f"{i['status_label'].lower()})")
+        lines.append("")
+    lines.append(f"Næste møde: {day(c['next_meeting_on'])}." if c["next_meeting_on"] else "Forløbet er afsluttet.")
+    lead = c["lead"]
+    contact = ", ".join(x for x in (lead["title"], lead["unit"], lead["phone"] and f"tlf. {lead['phone']}",
+                                    lead["email"]) if x)
+    lines.append(f"Indsatsansvarlig: {lead['name']}, {contact}.")
+    return "\n".join(lines)
 
 
 def plan_snapshot(*, pathway: Pathway, version: PlanVersion, meeting: Meeting, record: MeetingRecord) -> dict:
