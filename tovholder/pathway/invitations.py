@@ -122,7 +122,8 @@ def _send_one(pk: int) -> None:
         return
     message = EmailMessage(subject=invitation.subject, body=invitation.body,
                            from_email=settings.DEFAULT_FROM_EMAIL, to=[f"{invitation.name} <{invitation.email}>"])
-    message.attach("moede.ics", bytes(invitation.ics), f"text/calendar; charset=utf-8; method={invitation.method}")
+    # Django adds the charset itself to a text/* attachment.
+    message.attach("moede.ics", bytes(invitation.ics), f"text/calendar; method={invitation.method}")
     message.send(fail_silently=False)
     invitation.status = CalendarInvitation.Status.SENT
     invitation.sent_at = timezone.now()
