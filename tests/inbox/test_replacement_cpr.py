@@ -207,3 +207,27 @@ def test_an_unexpected_failure_in_an_item_action_is_a_clear_error_and_writes_not
     _nothing_written("0703921VJ4", item)  # the child registered first is rolled back too
     response = client.post(f"/indgang/henvendelse/{item.pk}/afvis/", {"reason": "Forkert kommune."})
     assert response.status_code == 400 and "Intet er gemt" in response.content.decode()
+
+
+def test_the_api_opens_a_case_for_a_replacement_number_as_the_page_does(world, post, login):
+    assert post(_replacement_message(world, "0703921VJ4", birth_date="2014-03-07")).status_code == 200
+    item = InboxItem.objects.get()
+    response = login("ida").post(f"/api/inbox/items/{item.pk}/open-case", {
+        "cpr": "0703921VJ4", "given_name": "Bruno", "family_name": "Elmer", "referral_channel": "gp",
+        "custody_holders": [{"name": "Mette Elmer", "relation": "mother", "email": "mette@example.dk"}]},
+        content_type="application/json")
+    assert response.status_code == 200, response.content
+    child = Child.objects.get(cpr="0703921VJ4")
+    assert child.cpr_is_replacement and child.birth_date == D(2014, 3, 7)
+
+
+def test_the_api_asks_for_a_birth_date_a_replacement_number_lacks_and_writes_nothing(world, post, login):
+    post(_replacement_message(world, "070392AVJ4"))  # no century, so no date in it
+    item = InboxItem.objects.get()
+    body = {"cpr": "070392AVJ4", "given_name": "Bruno", "family_name": "Elmer", "referral_channel": "gp"}
+    refused = login("ida").post(f"/api/inbox/items/{item.pk}/open-case", body, content_type="application/json")
+    assert refused.status_code == 400
+    _nothing_written("070392AVJ4", item)
+    given = login("ida").post(f"/api/inbox/items/{item.pk}/open-case", {**body, "birth_date": "2014-03-07"},
+                              content_type="application/json")
+    assert given.status_code == 200 and Child.objects.get(cpr="070392AVJ4").birth_date == D(2014, 3, 7)

@@ -228,6 +228,8 @@ class OpenCaseIn(Schema):
     custody_holders: list[HolderIn] = []
     school_id: int | None = None
     referral_channel: str | None = None
+    # Only for a replacement CPR number without a birth date in it (else the MedCom message's).
+    birth_date: dt.date | None = None
 
 
 class OpenCaseOut(Schema):
@@ -254,6 +256,7 @@ def open_case(request, item_id: int, payload: OpenCaseIn):
         case = services.inbox_item_open_case(
             actor=grant.actor(request.user), item=item, cpr=payload.cpr, given_name=payload.given_name,
             family_name=payload.family_name, school=school, referral_channel=payload.referral_channel,
+            birth_date=payload.birth_date,
             custody_holders=[services.CustodyHolderInput(**h.dict()) for h in payload.custody_holders])
     except ValidationError as exc:
         return Status(400, {"detail": " ".join(exc.messages)})

@@ -35,8 +35,15 @@ class MultipleFileField(forms.FileField):
 
 
 class OpenCaseForm(forms.Form):
-    cpr = forms.CharField(label=_("Barnets CPR-nummer"), max_length=11,
-                          widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))
+    cpr = forms.CharField(label=_("Barnets CPR-nummer eller erstatnings-CPR-nummer"), max_length=11,
+                          # a replacement number may have letters
+                          widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}))
+    birth_date = forms.DateField(
+        label=_("Fødselsdato"), required=False,
+        help_text=_("Kun ved erstatnings-CPR-nummer: udfyld, hvis nummeret ikke indeholder "
+                    "fødselsdatoen. Ved almindeligt CPR-nummer læses den af nummeret."),
+        input_formats=["%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     given_name = forms.CharField(label=_("Fornavn"), max_length=100)
     family_name = forms.CharField(label=_("Efternavn"), max_length=100)
     school = forms.ModelChoiceField(label=_("Skole"), queryset=Unit.objects.none(), required=False,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,7 +13,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tovholder import access
@@ -22,8 +20,7 @@ from tovholder.access import Basis
 from tovholder.audit.actor import Actor
 from tovholder.audit.models import AuditEvent
 from tovholder.audit.services import audit_record
-from tovholder.children.cpr import cpr_parse, is_replacement_cpr, normalise_cpr
-from tovholder.children.services import child_get_or_create
+from tovholder.children.cpr import is_replacement_cpr
 from tovholder.inbox import forms, selectors, services
 from tovholder.inbox.models import Arrival, AttachmentData, OutboundMessage, Segment
 from tovholder.inbox.services.handling import default_channel, started_by_us
@@ -43,24 +40,6 @@ def _errors(form, exc: ValidationError) -> None:
         return
     for message in exc.messages:
         form.add_error(None, message)
-
-
-class OpenCaseForm(forms.OpenCaseForm):
-    """The inbox form with the birth date a replacement CPR number may need. (It belongs in
-    inbox/forms.py; it lives here while that file is another engineer's.)"""
-
-    birth_date = django_forms.DateField(
-        label=gettext_lazy("Fødselsdato"), required=False,
-        help_text=gettext_lazy("Kun ved erstatnings-CPR-nummer: udfyld, hvis nummeret ikke indeholder "
-                               "fødselsdatoen. Ved almindeligt CPR-nummer læses den af nummeret."),
-        input_formats=["%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y"],
-        widget=django_forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        cpr = self.fields["cpr"]
-        cpr.label = gettext_lazy("Barnets CPR-nummer eller erstatnings-CPR-nummer")
-        cpr.widget.attrs["inputmode"] = "text"  # a replacement number may have letters
 
 
 def _keeper_actor(request, grant) -> Actor:
@@ -105,7 +84,7 @@ def _item_context(request, item, grant, **overrides) -> dict:
         "segments": list(selectors.thread_segments(thread=thread)),
         "outbound": list(selectors.thread_outbound(thread=thread)),
         "arrivals": list(selectors.thread_arrivals(thread=thread)),
-        "open_form": OpenCaseForm(initial=initial, municipality=item.municipality),
+        "open_form": forms.OpenCaseForm(initial=initial, municipality=item.municipality),
         "attach_form": forms.AttachForm(cases=candidates) if candidates.exists() else None,
         "reject_form": forms.RejectForm(),
         "forward_form": forms.ForwardForm(exclude=item.municipality),
@@ -148,48 +127,21 @@ def _item_action(request, item_id, form_name, build_form, act):
     return render(request, "inbox/item.html", context, status=400 if form.errors else 200)
 
 
-def _child_by_replacement_cpr(actor: Actor, item, data: dict) -> None:
-    """A child with a replacement CPR number is registered first, with the birth date the
-    number cannot always give: the one entered, else the MedCom message's, else the
-    number's (the children service refuses, on the birth date field, if there is none).
-    Opening the case then finds the child. An ordinary CPR number gives its own birth date."""
-    thread = item.thread
-    cpr = normalise_cpr(data["cpr"])
-    same = bool(cpr) and cpr == normalise_cpr(thread.patient_cpr or "")
-    marked = same and thread.patient_is_replacement  # the sender's replacement system says so
-    try:
-        number = cpr_parse(cpr, replacement=marked)
-    except ValidationError as exc:
-        raise ValidationError({"cpr": exc.messages}) from None
-    entered = data.get("birth_date")
-    if not number.is_replacement:
-        if entered and entered != number.birth_date:
-            raise ValidationError({"birth_date": "Fødselsdatoen passer ikke med CPR-nummeret. Lad feltet være "
-                                                 "tomt: et almindeligt CPR-nummer giver selv fødselsdatoen."})
-        return
-    birth_date = entered or (selectors.patient_birth_date(thread=thread) if same else None)
-    child_get_or_create(actor=actor, basis=Basis.INBOX, cpr=cpr, replacement=marked, birth_date=birth_date,
-                        given_name=data["given_name"], family_name=data["family_name"],
-                        municipality=item.municipality, school=data["school"])
-
-
 @login_required
 @require_POST
 def item_open_case(request, item_id: int):
     def act(item, grant, form):
         data = form.cleaned_data
-        actor = _keeper_actor(request, grant)
-        _child_by_replacement_cpr(actor, item, data)
         case = services.inbox_item_open_case(
-            actor=actor, item=item, cpr=data["cpr"], given_name=data["given_name"],
+            actor=_keeper_actor(request, grant), item=item, cpr=data["cpr"], given_name=data["given_name"],
             family_name=data["family_name"], custody_holders=form.holders(), school=data["school"],
-            referral_channel=data["referral_channel"])
+            referral_channel=data["referral_channel"], birth_date=data["birth_date"])
         messages.success(request, _("Forløbet er oprettet. Kvittering er sendt til henviseren, og "
                                     "samtykkeanmodningen er sat i gang."))
         return redirect("cases:detail", case_id=case.pk)
 
     return _item_action(request, item_id, "open_form",
-                        lambda item: OpenCaseForm(request.POST, municipality=item.municipality), act)
+                        lambda item: forms.OpenCaseForm(request.POST, municipality=item.municipality), act)
 
 
 @login_required

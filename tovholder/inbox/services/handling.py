@@ -28,7 +28,7 @@ from tovholder.audit.models import AuditEvent
 from tovholder.audit.services import audit_record
 from tovholder.cases.models import Case, ReferralChannel, Stage
 from tovholder.cases.services import case_open, lock_case
-from tovholder.children.cpr import normalise_cpr, validate_cpr
+from tovholder.children.cpr import cpr_parse, normalise_cpr, validate_cpr
 from tovholder.children.services import child_get_or_create, custody_holder_add
 from tovholder.inbox import texts
 from tovholder.inbox.models import (
@@ -128,16 +128,17 @@ def _done(item: InboxItem, actor: Actor, status: str, **fields) -> None:
 def inbox_item_open_case(
     *, actor: Actor, basis: str = INBOX, item: InboxItem, cpr: str, given_name: str, family_name: str,
     custody_holders: Sequence[CustodyHolderInput] = (), school: Unit | None = None,
-    referral_channel: str | None = None,
+    referral_channel: str | None = None, birth_date: dt.date | None = None,
 ) -> Case:
     """Open the case for the item's child (stage: awaiting consent), start the consent
-    request and send the receipt to the referrer."""
+    request and send the receipt to the referrer. `birth_date` only for a replacement CPR
+    number that does not carry one (see `_child_for`)."""
     item = _lock_new(item)
     municipality = item.municipality
     if school is not None and school.municipality_id != municipality.pk:
         raise ValidationError("Skolen ligger ikke i kommunen.")
-    child, _ = child_get_or_create(actor=actor, basis=basis, cpr=cpr, given_name=given_name,
-                                   family_name=family_name, municipality=municipality, school=school)
+    child = _child_for(actor, basis, item, cpr=cpr, given_name=given_name, family_name=family_name,
+                       school=school, birth_date=birth_date)
     if child.municipality_id != municipality.pk:
         raise ValidationError(
             f"Barnet bor i {child.municipality} og hører til den fælles indgang dér: videresend henvendelsen.")
@@ -163,6 +164,35 @@ def inbox_item_open_case(
                  text=texts.receipt(referrer=referrer_name(item.thread), child=child.full_name,
                                     municipality=municipality.name))
     return case
+
+
+def _child_for(actor: Actor, basis: str, item: InboxItem, *, cpr: str, given_name: str, family_name: str,
+               school: Unit | None, birth_date: dt.date | None):
+    """The item's child, found or registered. An ordinary CPR number gives its own birth date.
+    A replacement number may not: the date given, else the MedCom message's, else the
+    number's (the children service refuses, on the birth date field, if there is none)."""
+    from tovholder.inbox.selectors import patient_birth_date
+
+    thread = item.thread
+    number = normalise_cpr(cpr)
+    same = bool(number) and number == normalise_cpr(thread.patient_cpr or "")
+    marked = same and thread.patient_is_replacement  # the sender's replacement system says so
+    try:
+        parsed = cpr_parse(number, replacement=marked)
+    except ValidationError as exc:
+        raise ValidationError({"cpr": exc.messages}) from None
+    if not parsed.is_replacement:
+        if birth_date and birth_date != parsed.birth_date:
+            raise ValidationError({"birth_date": "Fødselsdatoen passer ikke med CPR-nummeret. Lad feltet være "
+                                                 "tomt: et almindeligt CPR-nummer giver selv fødselsdatoen."})
+        replacement_args = {}
+    else:
+        replacement_args = {"replacement": marked,
+                            "birth_date": birth_date or (patient_birth_date(thread=thread) if same else None)}
+    child, _ = child_get_or_create(actor=actor, basis=basis, cpr=number, given_name=given_name,
+                                   family_name=family_name, municipality=item.municipality, school=school,
+                                   **replacement_args)
+    return child
 
 
 def _custody_holders_add(actor: Actor, basis: str, child, holders: Sequence[CustodyHolderInput]) -> None:
